@@ -1,0 +1,67 @@
+"""One error hierarchy for examqa.
+
+Every error a user can cause is an :class:`ExamqaError`; its ``str()`` is one line that names the file
+and line (when there is one) and what to do. The CLI maps the classes to exit codes in one place
+(:func:`examqa.cli.main`): user errors exit 2, anything else is a bug and exits 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ExamqaError(Exception):
+    """Base class of every error examqa raises on purpose."""
+
+    exit_code = 2
+
+
+class InputError(ExamqaError):
+    """Bad input: a malformed or inconsistent file, an out-of-range answer, a duplicate id.
+
+    ``path`` and ``line`` (1-based) locate the problem; ``hint`` says what to do about it.
+    """
+
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None,
+                 hint: str | None = None) -> None:
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.hint = hint
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        tail = f" ({self.hint})" if self.hint else ""
+        return f"{where}{self.message}{tail}"
+
+
+class UnknownExamError(ExamqaError):
+    """An exam id that no installed plugin provides."""
+
+
+class PluginError(ExamqaError):
+    """A plugin failed to load or provides an inconsistent blueprint."""
+
+
+class TemplateError(ExamqaError):
+    """A prompt template is missing, fails to render, or uses an undefined variable."""
+
+
+class RunConfigMismatch(ExamqaError):
+    """``--resume`` was asked with a configuration that differs from the stored run."""
+
+
+class BackendError(ExamqaError):
+    """A backend could not be set up (a missing model folder, a dead server, a missing extra)."""
+
+
+class MissingExtraError(BackendError):
+    """An optional dependency is not installed; the message names the ``pip install`` that fixes it."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        super().__init__(
+            f"{module} is not installed; install it with: pip install 'examqa[{extra}]'"
+        )

@@ -1,0 +1,131 @@
+"""The report: the verdict the examiners would give, subject by subject, as a versioned pydantic model.
+
+``REPORT_SCHEMA_VERSION`` changes whenever a field changes meaning or disappears; new optional fields
+keep it. ``examqa schema`` prints the JSON schema.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from examqa.grading import ItemStatus
+from examqa.models import Marks, Points
+
+REPORT_SCHEMA_VERSION = 1
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SubjectResult(_Out):
+    """One subject's points against its own maximum and the 40 % line."""
+
+    name: str
+    name_en: str
+    session: int | None = None
+    points: Points
+    max_points: Points
+    percent: float = Field(description="points / max_points × 100, rounded to 4 places for display.")
+    floor_points: Points = Field(description="The 40 % line in points.")
+    passed: bool = Field(description="Whether this subject's floor group clears the 40 % line.")
+    group: str | None = Field(default=None, description="Merged 과락 group, when the subject is in one.")
+    items: int = Field(description="Items of this subject in the bank.")
+    expected_items: int | None = Field(default=None, description="Items the blueprint states.")
+    answered: int
+    correct: int
+    multiple: int = Field(default=0, description="Items with two or more marks (they score nothing).")
+
+
+class GroupResult(_Out):
+    """A merged 과락 group (치과의사): the floor applies to the pooled points."""
+
+    name: str
+    name_en: str
+    subjects: tuple[str, ...]
+    points: Points
+    max_points: Points
+    percent: float
+    floor_points: Points
+    passed: bool
+
+
+class SessionResult(_Out):
+    """Points per 교시 (no floor applies per session; shown for reference)."""
+
+    session: int
+    points: Points
+    max_points: Points
+
+
+class TotalResult(_Out):
+    """The total against the 60 % line, read as the law reads it (``basis``)."""
+
+    points: Points
+    max_points: Points
+    percent: float = Field(description="Total points ÷ maximum, or the mean of subject percents (basis).")
+    threshold_percent: Points
+    basis: Literal["total_points", "subject_mean"]
+    passed: bool
+
+
+class ItemResult(_Out):
+    """One item: what was marked, what the key accepts, and how it ended."""
+
+    id: str
+    subject: str
+    marks: Marks
+    accepted: tuple[int, ...]
+    points: Points
+    status: ItemStatus
+    awarded: Points
+
+
+class RunSummary(_Out):
+    """What a model run adds: answer-extraction rates, tokens, time, cost, and pass probability."""
+
+    model: str
+    backend: str
+    reasoning: bool
+    samples_per_item: int
+    items: int = Field(description="Items in the paper.")
+    generated: int = Field(description="Samples generated (items × samples, less errors).")
+    no_answer: int = Field(description="Samples whose answer part named no single choice.")
+    truncated: int = Field(description="Samples cut off before </think> or by the token limit.")
+    errors: int = Field(description="Samples that failed (server errors); --resume retries them.")
+    no_answer_rate: float
+    truncated_rate: float
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int | None = None
+    wall_seconds: float | None = None
+    pass_probability: float | None = Field(
+        default=None, description="P(pass) estimated from per-item correctness over the K samples."
+    )
+    cost: float | None = Field(default=None, description="Cost of the run, from --price-in/--price-out.")
+    cost_per_pass: float | None = Field(default=None, description="Cost ÷ pass probability.")
+    currency: str | None = None
+
+
+class Report(_Out):
+    """The verdict on one answer sheet (a student's, or a model's majority answers)."""
+
+    schema_version: int = REPORT_SCHEMA_VERSION
+    exam: str
+    exam_name: str = Field(description="Korean name of the exam.")
+    exam_name_en: str
+    edition: str
+    passed: bool
+    complete: bool = Field(description="False when the bank lacks items or subjects the blueprint states.")
+    total: TotalResult
+    subjects: tuple[SubjectResult, ...]
+    groups: tuple[GroupResult, ...] = ()
+    sessions: tuple[SessionResult, ...] = ()
+    reasons: tuple[str, ...] = Field(description="Why it failed, in Korean; empty on a pass.")
+    reasons_en: tuple[str, ...] = Field(description="The same reasons in English.")
+    notes: tuple[str, ...] = Field(default=(), description="Caveats: partial banks, unverified facts.")
+    pass_rule: str
+    items: tuple[ItemResult, ...] = ()
+    run: RunSummary | None = None

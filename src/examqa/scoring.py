@@ -1,0 +1,228 @@
+"""Scoring: points per subject, floor group, session and in total, and the verdict under the law.
+
+All arithmetic is exact (:class:`fractions.Fraction`); percentages are compared by cross-multiplying,
+so "이상" (at least) includes the boundary itself: exactly 60 % passes, a hair under fails.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from examqa.errors import InputError
+from examqa.grading import Grader, KeyGrader
+from examqa.models import Blueprint, Edition, Marks, Question, SubjectSpec
+from examqa.report import (
+    GroupResult,
+    ItemResult,
+    Report,
+    SessionResult,
+    SubjectResult,
+    TotalResult,
+)
+
+HUNDRED = Fraction(100)
+
+
+def _pct(points: Fraction, max_points: Fraction) -> Fraction:
+    return points * HUNDRED / max_points if max_points else Fraction(0)
+
+
+def _num(value: Fraction) -> str:
+    """Points as an examiner writes them: 35, 37.5, or 110/3 when not a terminating decimal."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    as_float = float(value)
+    if Fraction(repr(as_float)) == value:
+        return repr(as_float)
+    return f"{as_float:.2f}"
+
+
+def item_points(question: Question, spec: SubjectSpec) -> Fraction:
+    """An item's points: its own, else the subject's points per item, else max ÷ items, else 1."""
+    if question.points is not None:
+        return question.points
+    if spec.points_per_item is not None:
+        return spec.points_per_item
+    if spec.max_points is not None and spec.items:
+        return spec.max_points / spec.items
+    return Fraction(1)
+
+
+def choose_edition(blueprint: Blueprint, questions: Sequence[Question], edition_id: str | None) -> Edition:
+    """The edition named, else the one in force in the bank's (most common) year, else the latest."""
+    if edition_id is not None:
+        try:
+            return blueprint.edition(edition_id=edition_id)
+        except ValueError as exc:
+            raise InputError(str(exc), hint="see `examqa exams --detail`") from exc
+    years = Counter(q.year for q in questions if q.year is not None)
+    year = years.most_common(1)[0][0] if years else None
+    return blueprint.edition(year=year)
+
+
+@dataclass
+class _Tally:
+    points: Fraction = Fraction(0)
+    max_points: Fraction = Fraction(0)
+    items: int = 0
+    answered: int = 0
+    correct: int = 0
+    multiple: int = 0
+
+
+def score(
+    blueprint: Blueprint,
+    questions: Sequence[Question],
+    marks: Mapping[str, Marks],
+    *,
+    edition: str | None = None,
+    grader: Grader | None = None,
+) -> Report:
+    """Grade ``marks`` (question id → marked choices) on ``questions`` under ``blueprint``'s rule.
+
+    Ids absent from ``marks`` are blank. A bank smaller than the blueprint is scored on what it
+    holds, and the report says so (``complete`` is False, ``notes`` name the gaps).
+    """
+    grade = grader or KeyGrader()
+    ed = choose_edition(blueprint, questions, edition)
+    rule = blueprint.pass_rule
+    known = {q.id for q in questions}
+    stray = sorted(set(marks) - known)
+    if stray:
+        raise InputError(f"the sheet names ids the bank lacks: {', '.join(stray[:5])}"
+                         + (" …" if len(stray) > 5 else ""), hint="check the sheet against the bank")
+
+    tallies: dict[str, _Tally] = {}
+    sessions: dict[int, _Tally] = defaultdict(_Tally)
+    items: list[ItemResult] = []
+    notes: list[str] = []
+    skipped_accredited: Counter[str] = Counter()
+    for q in questions:
+        spec = ed.subject(q.subject)
+        if spec is None:
+            names = ", ".join(s.name for s in ed.subjects)
+            raise InputError(f"question {q.id!r} has subject {q.subject!r}, not in {blueprint.id} "
+                             f"edition {ed.id} (subjects: {names})", hint="fix the bank's subject names")
+        if spec.accredited:
+            skipped_accredited[spec.name] += 1
+            continue
+        pts = item_points(q, spec)
+        m = marks.get(q.id, ())
+        status = grade(q, m, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)
+        awarded = pts if status == "correct" else Fraction(0)
+        t = tallies.setdefault(spec.name, _Tally())
+        session = q.session if q.session is not None else spec.session
+        for tally in (t, sessions[session] if session is not None else None):
+            if tally is None:
+                continue
+            tally.points += awarded
+            tally.max_points += pts
+            tally.items += 1
+            tally.answered += bool(m)
+            tally.correct += status == "correct"
+            tally.multiple += status == "multiple"
+        items.append(ItemResult(id=q.id, subject=spec.name, marks=tuple(m), accepted=tuple(sorted(q.accepted)),
+                                points=pts, status=status, awarded=awarded))
+
+    for name, count in skipped_accredited.items():
+        notes.append(f"{name}: {count} item(s) ignored — this subject is met by an accredited score "
+                     "and is outside the mean")
+    graded_specs = [s for s in ed.subjects if not s.accredited]
+    missing = [s.name for s in graded_specs if s.name not in tallies]
+    complete = not missing
+    if missing:
+        notes.append(f"부분 시험지 / partial paper: no items for {', '.join(missing)} — verdict covers "
+                     "only the subjects the bank holds")
+    for spec in graded_specs:
+        t = tallies.get(spec.name)
+        if t is not None and spec.items is not None and t.items != spec.items:
+            complete = False
+            notes.append(f"부분 시험지 / partial paper: {spec.name} has {t.items} of {spec.items} items — "
+                         "scored on what the bank holds")
+    for spec in ed.subjects:
+        if spec.accredited:
+            notes.append(f"{spec.name}: met by an accredited score, outside the mean and the 과락 check")
+    if not ed.verified or any(not s.verified for s in graded_specs):
+        notes.append(f"edition {ed.id}: some facts are unverified — see `examqa exams --detail`")
+    if not tallies:
+        raise InputError(f"the bank holds no gradable items for {blueprint.id}",
+                         hint="check the bank's subjects against `examqa exams --detail`")
+
+    # Floor groups: pooled points, 40 % of the pooled maximum.
+    group_of: dict[str, str] = {}
+    groups: list[GroupResult] = []
+    group_passed: dict[str, bool] = {}
+    for g in ed.floor_groups:
+        present = [s for s in g.subjects if s in tallies]
+        if len(g.subjects) < 2 or not present:
+            continue
+        pts = sum((tallies[s].points for s in present), Fraction(0))
+        mx = sum((tallies[s].max_points for s in present), Fraction(0))
+        ok = pts * HUNDRED >= rule.floor_percent * mx
+        floor = rule.floor_percent * mx / HUNDRED
+        groups.append(GroupResult(name=g.name, name_en=g.name_en, subjects=tuple(present), points=pts,
+                                  max_points=mx, percent=round(float(_pct(pts, mx)), 4),
+                                  floor_points=floor, passed=ok))
+        for s in present:
+            group_of[s] = g.name
+        group_passed[g.name] = ok
+
+    subjects: list[SubjectResult] = []
+    reasons: list[str] = []
+    reasons_en: list[str] = []
+    for spec in graded_specs:
+        t = tallies.get(spec.name)
+        if t is None:
+            continue
+        floor = rule.floor_percent * t.max_points / HUNDRED
+        own_ok = t.points * HUNDRED >= rule.floor_percent * t.max_points
+        group = group_of.get(spec.name)
+        ok = group_passed[group] if group is not None else own_ok
+        subjects.append(SubjectResult(
+            name=spec.name, name_en=spec.name_en, session=spec.session, points=t.points,
+            max_points=t.max_points, percent=round(float(_pct(t.points, t.max_points)), 4),
+            floor_points=floor, passed=ok, group=group, items=t.items, expected_items=spec.items,
+            answered=t.answered, correct=t.correct, multiple=t.multiple))
+        if group is None and not own_ok:
+            reasons.append(f"{spec.name} {_num(t.points)}점 < {_num(floor)}점 (과락)")
+            reasons_en.append(f"{spec.name_en} {_num(t.points)} < {_num(floor)} points "
+                              f"(below the {_num(rule.floor_percent)}% floor)")
+    for gr in groups:
+        if not gr.passed:
+            reasons.append(f"{gr.name} {_num(gr.points)}점 < {_num(gr.floor_points)}점 (과락, 합산)")
+            reasons_en.append(f"{gr.name_en} {_num(gr.points)} < {_num(gr.floor_points)} points "
+                              f"(below the {_num(rule.floor_percent)}% floor of the merged group)")
+
+    total_pts = sum((t.points for t in tallies.values()), Fraction(0))
+    total_max = sum((t.max_points for t in tallies.values()), Fraction(0))
+    if rule.basis == "subject_mean":
+        mean = sum((_pct(t.points, t.max_points) for t in tallies.values()), Fraction(0)) / len(tallies)
+        total_ok = mean >= rule.total_percent
+        total_pct = mean
+        if not total_ok:
+            reasons.append(f"평균 {_num(mean)}점 < {_num(rule.total_percent)}점")
+            reasons_en.append(f"mean {_num(mean)} < {_num(rule.total_percent)} points")
+    else:
+        total_ok = total_pts * HUNDRED >= rule.total_percent * total_max
+        total_pct = _pct(total_pts, total_max)
+        if not total_ok:
+            need = rule.total_percent * total_max / HUNDRED
+            reasons.append(f"총점 {_num(total_pts)}점 < {_num(need)}점 ({_num(rule.total_percent)}% 미달)")
+            reasons_en.append(f"total {_num(total_pts)} < {_num(need)} points "
+                              f"(below {_num(rule.total_percent)}%)")
+
+    passed = total_ok and all(s.passed for s in subjects)
+    return Report(
+        exam=blueprint.id, exam_name=blueprint.name_ko, exam_name_en=blueprint.name_en, edition=ed.id,
+        passed=passed, complete=complete,
+        total=TotalResult(points=total_pts, max_points=total_max, percent=round(float(total_pct), 4),
+                          threshold_percent=rule.total_percent, basis=rule.basis, passed=total_ok),
+        subjects=tuple(subjects), groups=tuple(groups),
+        sessions=tuple(SessionResult(session=k, points=v.points, max_points=v.max_points)
+                       for k, v in sorted(sessions.items())),
+        reasons=tuple(reasons), reasons_en=tuple(reasons_en), notes=tuple(notes), pass_rule=rule.text,
+        items=tuple(items),
+    )
