@@ -67,6 +67,7 @@ class TotalResult(_Out):
     max_points: Points
     percent: float = Field(description="Total points ÷ maximum, or the mean of subject percents (basis).")
     threshold_percent: Points
+    floor_percent: Points = Field(description="The per-subject (or group) floor, in percent.")
     basis: Literal["total_points", "subject_mean"]
     passed: bool
 
@@ -81,6 +82,9 @@ class ItemResult(_Out):
     points: Points
     status: ItemStatus
     awarded: Points
+    outcome: Literal["correct", "wrong", "no_answer", "truncated", "error"] | None = Field(
+        default=None, description="Model runs: how the majority answer came about; None for sheets."
+    )
 
 
 class RunSummary(_Out):

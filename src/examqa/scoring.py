@@ -30,7 +30,7 @@ def _pct(points: Fraction, max_points: Fraction) -> Fraction:
     return points * HUNDRED / max_points if max_points else Fraction(0)
 
 
-def _num(value: Fraction) -> str:
+def format_points(value: Fraction) -> str:
     """Points as an examiner writes them: 35, 37.5, or 110/3 when not a terminating decimal."""
     if value.denominator == 1:
         return str(value.numerator)
@@ -187,14 +187,14 @@ def score(
             floor_points=floor, passed=ok, group=group, items=t.items, expected_items=spec.items,
             answered=t.answered, correct=t.correct, multiple=t.multiple))
         if group is None and not own_ok:
-            reasons.append(f"{spec.name} {_num(t.points)}점 < {_num(floor)}점 (과락)")
-            reasons_en.append(f"{spec.name_en} {_num(t.points)} < {_num(floor)} points "
-                              f"(below the {_num(rule.floor_percent)}% floor)")
+            reasons.append(f"{spec.name} {format_points(t.points)}점 < {format_points(floor)}점 (과락)")
+            reasons_en.append(f"{spec.name_en} {format_points(t.points)} < {format_points(floor)} points "
+                              f"(below the {format_points(rule.floor_percent)}% floor)")
     for gr in groups:
         if not gr.passed:
-            reasons.append(f"{gr.name} {_num(gr.points)}점 < {_num(gr.floor_points)}점 (과락, 합산)")
-            reasons_en.append(f"{gr.name_en} {_num(gr.points)} < {_num(gr.floor_points)} points "
-                              f"(below the {_num(rule.floor_percent)}% floor of the merged group)")
+            reasons.append(f"{gr.name} {format_points(gr.points)}점 < {format_points(gr.floor_points)}점 (과락, 합산)")
+            reasons_en.append(f"{gr.name_en} {format_points(gr.points)} < {format_points(gr.floor_points)} points "
+                              f"(below the {format_points(rule.floor_percent)}% floor of the merged group)")
 
     total_pts = sum((t.points for t in tallies.values()), Fraction(0))
     total_max = sum((t.max_points for t in tallies.values()), Fraction(0))
@@ -203,23 +203,24 @@ def score(
         total_ok = mean >= rule.total_percent
         total_pct = mean
         if not total_ok:
-            reasons.append(f"평균 {_num(mean)}점 < {_num(rule.total_percent)}점")
-            reasons_en.append(f"mean {_num(mean)} < {_num(rule.total_percent)} points")
+            reasons.append(f"평균 {format_points(mean)}점 < {format_points(rule.total_percent)}점")
+            reasons_en.append(f"mean {format_points(mean)} < {format_points(rule.total_percent)} points")
     else:
         total_ok = total_pts * HUNDRED >= rule.total_percent * total_max
         total_pct = _pct(total_pts, total_max)
         if not total_ok:
             need = rule.total_percent * total_max / HUNDRED
-            reasons.append(f"총점 {_num(total_pts)}점 < {_num(need)}점 ({_num(rule.total_percent)}% 미달)")
-            reasons_en.append(f"total {_num(total_pts)} < {_num(need)} points "
-                              f"(below {_num(rule.total_percent)}%)")
+            reasons.append(f"총점 {format_points(total_pts)}점 < {format_points(need)}점 ({format_points(rule.total_percent)}% 미달)")
+            reasons_en.append(f"total {format_points(total_pts)} < {format_points(need)} points "
+                              f"(below {format_points(rule.total_percent)}%)")
 
     passed = total_ok and all(s.passed for s in subjects)
     return Report(
         exam=blueprint.id, exam_name=blueprint.name_ko, exam_name_en=blueprint.name_en, edition=ed.id,
         passed=passed, complete=complete,
         total=TotalResult(points=total_pts, max_points=total_max, percent=round(float(total_pct), 4),
-                          threshold_percent=rule.total_percent, basis=rule.basis, passed=total_ok),
+                          threshold_percent=rule.total_percent, floor_percent=rule.floor_percent,
+                          basis=rule.basis, passed=total_ok),
         subjects=tuple(subjects), groups=tuple(groups),
         sessions=tuple(SessionResult(session=k, points=v.points, max_points=v.max_points)
                        for k, v in sorted(sessions.items())),

@@ -1,0 +1,56 @@
+"""The Python API for tutoring products: load an exam and a bank, grade a sheet, get the report.
+
+The report is the same object the CLI prints (``examqa grade … --json`` is its JSON).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from examqa.banks import Bank, load_bank
+from examqa.errors import InputError
+from examqa.models import AnswerSheet, Marks
+from examqa.plugins import ExamEntry, get_exam
+from examqa.report import Report
+from examqa.scoring import score
+from examqa.sheets import read_sheet
+
+Answers = AnswerSheet | Mapping[str, int | Sequence[int] | None] | Path | str
+
+
+def load_exam(exam_id: str) -> ExamEntry:
+    """The exam ``exam_id`` (e.g. ``"customs-broker"``): its blueprint and the domain plugin that owns it."""
+    return get_exam(exam_id)
+
+
+def _marks(answers: Answers, bank: Bank) -> dict[str, Marks]:
+    if isinstance(answers, AnswerSheet):
+        return dict(answers.marks)
+    if isinstance(answers, str | Path):
+        return dict(read_sheet(Path(answers), bank).marks)
+    by_id = {q.id: q for q in bank.questions}
+    marks: dict[str, Marks] = {}
+    for qid, value in answers.items():
+        q = by_id.get(qid)
+        if q is None:
+            raise InputError(f"answer for {qid!r}, which the bank lacks", hint="check the ids against the bank")
+        chosen: tuple[int, ...] = () if value is None else (value,) if isinstance(value, int) else tuple(value)
+        bad = [c for c in chosen if not 1 <= c <= len(q.choices)]
+        if bad:
+            raise InputError(f"answer {bad[0]} for {qid!r} is out of range 1..{len(q.choices)}")
+        marks[qid] = chosen
+    return marks
+
+
+def grade_sheet(exam: str | ExamEntry, bank: Bank | Path | str, answers: Answers, *,
+                edition: str | None = None) -> Report:
+    """Grade ``answers`` on ``bank`` under ``exam``'s pass rule.
+
+    ``answers`` may be an :class:`AnswerSheet`, a path to a sheet CSV, or a mapping id → choice
+    (1-based int), several choices (a double mark, scores nothing) or None (blank).
+    """
+    entry = get_exam(exam) if isinstance(exam, str) else exam
+    loaded = bank if isinstance(bank, Bank) else load_bank(Path(bank))
+    marks = _marks(answers, loaded)
+    return score(entry.blueprint, loaded.questions, marks, edition=edition, grader=entry.domain.grader)

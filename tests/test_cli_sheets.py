@@ -1,0 +1,177 @@
+"""Sheet grading through the CLI: the report fields, the hand count on real papers, bad input, exit codes."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from helpers import LOSS_ADJUSTER_DATA, REPO, loss_adjuster_rows, run_cli, write_native_bank
+
+SAMPLES = REPO / "exams" / "samples"
+
+
+def test_help_and_sheet_grading_never_import_torch() -> None:
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['examqa', 'grade', 'customs-broker', '--bank', sys.argv[1], '--answers', sys.argv[2]]\n"
+        "try:\n    runpy.run_module('examqa.cli', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'heavy import'\n"
+        "sys.argv = ['examqa', '--help']\n"
+        "try:\n    runpy.run_module('examqa.cli', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules\n"
+        "print('LIGHT')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code, str(SAMPLES / "customs-broker.jsonl"),
+                          str(SAMPLES / "customs-broker-sheet.csv")], capture_output=True, text=True, cwd=REPO)
+    assert res.returncode == 0, res.stderr
+    assert "LIGHT" in res.stdout
+
+
+@pytest.mark.parametrize("exam", ["physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser",
+                                  "loss-adjuster"])
+def test_bundled_sample_sheets_grade(exam: str) -> None:
+    res = run_cli("grade", exam, "--bank", str(SAMPLES / f"{exam}.jsonl"), "--answers",
+                  str(SAMPLES / f"{exam}-sheet.csv"), "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["exam"] == exam
+    assert isinstance(report["passed"], bool)
+    assert set(report["total"]) >= {"points", "max_points", "percent"}
+    for s in report["subjects"]:
+        assert set(s) >= {"name", "points", "max_points", "percent", "passed"}
+    assert report["passed"] == (not report["reasons"])
+    table = run_cli("grade", exam, "--bank", str(SAMPLES / f"{exam}.jsonl"), "--answers",
+                    str(SAMPLES / f"{exam}-sheet.csv"))
+    assert table.returncode == 0
+    assert ("합격 PASS" in table.stdout) == report["passed"]
+
+
+def _hand_count(year_dir: Path, picks: dict[str, int | None]) -> dict[str, Fraction]:
+    """Points per subject straight from the raw JSON: 2.5 per item whose key (or accept list) has the pick."""
+    points: dict[str, Fraction] = {}
+    for f in sorted(year_dir.glob("*.json")):
+        for item in json.loads(f.read_text(encoding="utf-8")):
+            accepted = item.get("accept") or [item["answer"]]
+            pick = picks.get(item["id"])
+            got = Fraction(5, 2) if pick is not None and pick in accepted else Fraction(0)
+            points[item["subject"]] = points.get(item["subject"], Fraction(0)) + got
+    return points
+
+
+@pytest.mark.skipif(not LOSS_ADJUSTER_DATA.is_dir(), reason="../shared/data/loss-adjuster is absent")
+@pytest.mark.parametrize("year", ["2016", "2017", "2018", "2019", "2020"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_loss_adjuster_sheet_matches_hand_count(tmp_path: Path, year: str, seed: int) -> None:
+    rng = random.Random(f"{year}-{seed}")
+    year_dir = LOSS_ADJUSTER_DATA / year
+    items = [i for f in sorted(year_dir.glob("*.json")) for i in json.loads(f.read_text(encoding="utf-8"))]
+    skill = [0.3, 0.65, 0.9][seed - 1]
+    picks: dict[str, int | None] = {}
+    lines = ["id,answer"]
+    for item in items:
+        roll = rng.random()
+        n = len(item["choices"])
+        pick: int | None = (item["answer"] if roll < skill else None if roll > 0.97
+                            else rng.randint(1, n))
+        picks[item["id"]] = pick
+        lines.append(f"{item['id']},{pick if pick is not None else ''}")
+    sheet = tmp_path / "S.csv"
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = run_cli("grade", "loss-adjuster", "--bank", str(year_dir), "--answers", str(sheet), "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    expected = _hand_count(year_dir, picks)
+    got = {s["name"]: Fraction(str(s["points"])) for s in report["subjects"]}
+    assert got == expected
+    # the official rule: every subject ≥ 40 (of 100) and the mean ≥ 60
+    passed = all(v >= 40 for v in expected.values()) and sum(expected.values()) / 3 >= 60
+    assert report["passed"] is passed
+
+
+@pytest.mark.skipif(not LOSS_ADJUSTER_DATA.is_dir(), reason="../shared/data/loss-adjuster is absent")
+def test_validate_reports_known_defects_in_shared_papers() -> None:
+    res = run_cli("validate", str(LOSS_ADJUSTER_DATA / "2016"), "--exam", "loss-adjuster")
+    assert res.returncode == 0, res.stdout + res.stderr  # warnings only
+    text = res.stdout
+    assert "손해사정이론" in text and "warning" in text
+    assert "0 error(s)" in text
+
+
+def _bank(tmp_path: Path) -> Path:
+    return write_native_bank(tmp_path / "bank.jsonl", loss_adjuster_rows(2))
+
+
+@pytest.mark.parametrize(
+    ("setup", "needle"),
+    [
+        ("unknown_exam", "unknown exam 'nurse'"),
+        ("bank_bad_json", "bank.jsonl:2"),
+        ("sheet_non_utf8", "UTF-8"),
+        ("sheet_out_of_range", "S.csv:2"),
+        ("sheet_zero", "S.csv:2"),
+        ("sheet_unknown_id", "NOPE"),
+        ("sheet_duplicate_id", "S.csv:3"),
+        ("bank_duplicate_id", "bank.jsonl"),
+        ("missing_bank", "nowhere"),
+        ("both_modes", "exactly one"),
+    ],
+)
+def test_bad_input_one_line_exit_2(tmp_path: Path, setup: str, needle: str) -> None:
+    bank = _bank(tmp_path)
+    sheet = tmp_path / "S.csv"
+    sheet.write_text("id,answer\nS0-1,1\n", encoding="utf-8")
+    exam = "loss-adjuster"
+    extra: list[str] = []
+    if setup == "unknown_exam":
+        exam = "nurse"
+    elif setup == "bank_bad_json":
+        lines = bank.read_text(encoding="utf-8").splitlines()
+        lines[1] = lines[1][:-3]
+        bank.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    elif setup == "sheet_non_utf8":
+        sheet.write_bytes("id,answer\nS0-1,①\n".encode("cp949", errors="replace") + b"\xff\xfe\n")
+    elif setup == "sheet_out_of_range":
+        sheet.write_text("id,answer\nS0-1,5\n", encoding="utf-8")  # 4-choice item
+    elif setup == "sheet_zero":
+        sheet.write_text("id,answer\nS0-1,0\n", encoding="utf-8")
+    elif setup == "sheet_unknown_id":
+        sheet.write_text("id,answer\nS0-1,1\nNOPE,2\n", encoding="utf-8")
+    elif setup == "sheet_duplicate_id":
+        sheet.write_text("id,answer\nS0-1,1\nS0-1,2\n", encoding="utf-8")
+    elif setup == "bank_duplicate_id":
+        lines = bank.read_text(encoding="utf-8").splitlines()
+        bank.write_text("\n".join([*lines, lines[0]]) + "\n", encoding="utf-8")
+    elif setup == "missing_bank":
+        bank = tmp_path / "nowhere.jsonl"
+    elif setup == "both_modes":
+        extra = ["--model", "x"]
+    res = run_cli("grade", exam, "--bank", str(bank), "--answers", str(sheet), *extra)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert needle in res.stderr
+    assert "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert res.stdout == ""
+
+
+def test_exams_listing_and_detail() -> None:
+    res = run_cli("exams")
+    assert res.returncode == 0
+    for exam in ("physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster"):
+        assert exam in res.stdout
+    detail = run_cli("exams", "--detail")
+    assert detail.returncode == 0 and "unverified" in detail.stdout
+
+
+def test_schema_is_versioned() -> None:
+    res = run_cli("schema")
+    assert res.returncode == 0
+    schema = json.loads(res.stdout)
+    assert "schema_version" in schema["properties"] and "reasons" in schema["properties"]
