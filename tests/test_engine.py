@@ -61,7 +61,7 @@ def test_majority_vote_and_ties() -> None:
                 for i, c in enumerate(choices)]
 
     assert engine.majority(recs([1, 2, 2, None])) == 2
-    assert engine.majority(recs([3, 1, 1, 3])) == 3  # tie: the one that reached the top count first
+    assert engine.majority(recs([3, 1, 1, 3])) == 1  # tie: the one that reached the top count first
     assert engine.majority(recs([None, None])) is None
 
 

@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,7 +36,7 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class BackendName(str, Enum):
+class BackendName(StrEnum):
     """Backends selectable with ``--backend``."""
 
     hf = "hf"
@@ -92,6 +92,8 @@ def exams(
             for s in ed.subjects:
                 items = s.items if s.items is not None else "?"
                 mx = format_points(s.max_points) if s.max_points is not None else "?"
+                if s.points_per_item is not None:
+                    mx += f" ({format_points(s.points_per_item)} per item)"
                 extra = " accredited score" if s.accredited else ""
                 flag = "" if s.verified else " [yellow](unverified)[/]"
                 out.print(f"    · {s.name} ({s.name_en}) session {s.session or '?'}: {items} items, "
@@ -410,7 +412,7 @@ def rescore(
         if q is None:
             continue
         result = GenResult(key=rec.key, prompt=rec.prompt, output=rec.output,
-                           finish_reason=rec.finish_reason,  # type: ignore[arg-type]
+                           finish_reason=rec.finish_reason,
                            reasoning=rec.reasoning, content=rec.final if rec.server_split else None,
                            server_split=rec.server_split, prompt_tokens=rec.prompt_tokens,
                            completion_tokens=rec.completion_tokens, reasoning_tokens=rec.reasoning_tokens,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+
 from rich.console import Console
 from rich.table import Table
 
@@ -79,7 +80,8 @@ def to_markdown(report: Report) -> str:
     """The report as Markdown: verdict, subject table, run figures, reasons and notes."""
     out = [f"# {report.exam_name} ({report.exam_name_en}) — {'PASS' if report.passed else 'FAIL'}", "",
            verdict_line(report), "", f"Pass rule: {report.pass_rule}", "",
-           "| 과목 Subject | 문항 | 정답 | 점수 | 만점 | % | 40% 선 | 결과 |", "|---|---:|---:|---:|---:|---:|---:|:-:|"]
+           "| 과목 Subject | 문항 | 정답 | 점수 | 만점 | % | 40% 선 | 결과 |",
+           "|---|---:|---:|---:|---:|---:|---:|:-:|"]
     for s in report.subjects:
         group = f" ({s.group})" if s.group else ""
         out.append(f"| {s.name} · {s.name_en}{group} | {s.items} | {s.correct} | {num(s.points)} | "
@@ -185,11 +187,13 @@ table{{border-collapse:collapse;margin:1em 0}} td,th{{border:1px solid #ccc;padd
 td:first-child,th:first-child{{text-align:left}} .ok{{color:#2e7d32}} .bad{{color:#c62828;font-weight:bold}}
 .verdict{{font-size:1.3em;font-weight:bold}} tr.total td{{font-weight:bold}} details{{margin-top:1em}}
 </style></head><body>
-<h1>{html.escape(report.exam_name)} <small>({html.escape(report.exam_name_en)}, {html.escape(report.edition)})</small></h1>
+<h1>{html.escape(report.exam_name)}
+<small>({html.escape(report.exam_name_en)}, {html.escape(report.edition)})</small></h1>
 <p class="verdict {'ok' if report.passed else 'bad'}">{html.escape(verdict_line(report))}</p>
 <p>Pass rule: {html.escape(report.pass_rule)}</p>
 {_bar_chart(report)}
-<table><tr><th>과목 Subject</th><th>문항</th><th>정답</th><th>점수</th><th>만점</th><th>%</th><th>40% 선</th><th>결과</th></tr>
+<table><tr><th>과목 Subject</th><th>문항</th><th>정답</th><th>점수</th><th>만점</th><th>%</th>
+<th>40% 선</th><th>결과</th></tr>
 {''.join(md_rows)}</table>
 {run}
 {'<h2>Reasons</h2><ul>' + reasons + '</ul>' if reasons else ''}

@@ -59,8 +59,27 @@ def choose_edition(blueprint: Blueprint, questions: Sequence[Question], edition_
         except ValueError as exc:
             raise InputError(str(exc), hint="see `examqa exams --detail`") from exc
     years = Counter(q.year for q in questions if q.year is not None)
-    year = years.most_common(1)[0][0] if years else None
+    # the most common year; ties go to the later year, so the choice never depends on item order
+    year = max(years.items(), key=lambda kv: (kv[1], kv[0]))[0] if years else None
     return blueprint.edition(year=year)
+
+
+def edition_notes(blueprint: Blueprint, questions: Sequence[Question], edition: Edition,
+                  named: bool) -> list[str]:
+    """Caveats about the edition a bank is scored under: years outside it, or outside every edition."""
+    if named:
+        return []
+    notes: list[str] = []
+    years = sorted({q.year for q in questions if q.year is not None})
+    outside = [y for y in years if not any(e.covers(y) for e in blueprint.editions)]
+    if outside:
+        notes.append(f"year(s) {', '.join(map(str, outside))} fall outside every edition examqa knows of "
+                     f"{blueprint.id}; scored under edition {edition.id} — pass --edition to choose")
+    other = [y for y in years if y not in outside and not edition.covers(y)]
+    if other:
+        notes.append(f"the bank mixes years of different editions ({', '.join(map(str, years))}); "
+                     f"scored under edition {edition.id}")
+    return notes
 
 
 @dataclass
@@ -89,6 +108,7 @@ def score(
     grade = grader or KeyGrader()
     ed = choose_edition(blueprint, questions, edition)
     rule = blueprint.pass_rule
+    notes: list[str] = edition_notes(blueprint, questions, ed, named=edition is not None)
     known = {q.id for q in questions}
     stray = sorted(set(marks) - known)
     if stray:
@@ -98,7 +118,6 @@ def score(
     tallies: dict[str, _Tally] = {}
     sessions: dict[int, _Tally] = defaultdict(_Tally)
     items: list[ItemResult] = []
-    notes: list[str] = []
     skipped_accredited: Counter[str] = Counter()
     for q in questions:
         spec = ed.subject(q.subject)
@@ -115,9 +134,8 @@ def score(
         awarded = pts if status == "correct" else Fraction(0)
         t = tallies.setdefault(spec.name, _Tally())
         session = q.session if q.session is not None else spec.session
-        for tally in (t, sessions[session] if session is not None else None):
-            if tally is None:
-                continue
+        targets = [t] if session is None else [t, sessions[session]]
+        for tally in targets:
             tally.points += awarded
             tally.max_points += pts
             tally.items += 1
@@ -137,11 +155,22 @@ def score(
         notes.append(f"부분 시험지 / partial paper: no items for {', '.join(missing)} — verdict covers "
                      "only the subjects the bank holds")
     for spec in graded_specs:
-        t = tallies.get(spec.name)
-        if t is not None and spec.items is not None and t.items != spec.items:
+        held = tallies.get(spec.name)
+        if held is None:
+            continue
+        if spec.items is not None and held.items != spec.items:
             complete = False
-            notes.append(f"부분 시험지 / partial paper: {spec.name} has {t.items} of {spec.items} items — "
+            notes.append(f"부분 시험지 / partial paper: {spec.name} has {held.items} of {spec.items} items — "
                          "scored on what the bank holds")
+        elif spec.max_points is not None and held.max_points != spec.max_points:
+            complete = False
+            notes.append(f"부분 시험지 / partial paper: {spec.name} is worth {format_points(held.max_points)} of "
+                         f"{format_points(spec.max_points)} points here — scored on what the bank holds")
+    held_total = sum((t.max_points for t in tallies.values()), Fraction(0))
+    if complete and ed.total_points is not None and held_total != ed.total_points:
+        complete = False
+        notes.append(f"부분 시험지 / partial paper: the bank is worth {format_points(held_total)} of "
+                     f"{format_points(ed.total_points)} points — scored on what the bank holds")
     for spec in ed.subjects:
         if spec.accredited:
             notes.append(f"{spec.name}: met by an accredited score, outside the mean and the 과락 check")
@@ -174,9 +203,10 @@ def score(
     reasons: list[str] = []
     reasons_en: list[str] = []
     for spec in graded_specs:
-        t = tallies.get(spec.name)
-        if t is None:
+        found = tallies.get(spec.name)
+        if found is None:
             continue
+        t = found
         floor = rule.floor_percent * t.max_points / HUNDRED
         own_ok = t.points * HUNDRED >= rule.floor_percent * t.max_points
         group = group_of.get(spec.name)
@@ -210,7 +240,8 @@ def score(
         total_pct = _pct(total_pts, total_max)
         if not total_ok:
             need = rule.total_percent * total_max / HUNDRED
-            reasons.append(f"총점 {format_points(total_pts)}점 < {format_points(need)}점 ({format_points(rule.total_percent)}% 미달)")
+            reasons.append(f"총점 {format_points(total_pts)}점 < {format_points(need)}점 "
+                           f"({format_points(rule.total_percent)}% 미달)")
             reasons_en.append(f"total {format_points(total_pts)} < {format_points(need)} points "
                               f"(below {format_points(rule.total_percent)}%)")
 

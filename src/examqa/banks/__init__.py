@@ -1,0 +1,14 @@
+"""Question banks: read them from examqa's own JSON lines or from the public datasets, and validate them.
+
+>>> bank = load_bank(Path("exams/samples/loss-adjuster.jsonl"))          # doctest: +SKIP
+>>> problems = validate_bank(Path("papers/"), blueprint)                  # doctest: +SKIP
+
+Formats are told from each file's content; see ``docs/banks.md`` for the layouts and what ``validate``
+reports. Fatal problems raise :class:`examqa.errors.InputError` naming the file and line.
+"""
+
+from examqa.banks._formats import BANK_FORMATS
+from examqa.banks._load import bank_files, load_bank, validate_bank
+from examqa.banks._types import Bank, Location, Problem
+
+__all__ = ["BANK_FORMATS", "Bank", "Location", "Problem", "bank_files", "load_bank", "validate_bank"]
