@@ -173,6 +173,9 @@ def grade(
     presence_penalty: Annotated[float | None, typer.Option("--presence-penalty", help="Servers only.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="hf: prompts per batch.")] = 8,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="openai: requests in flight.")] = 8,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="openai: seconds to wait for a reply.")]
+    = 600.0,
+    max_retries: Annotated[int, typer.Option("--max-retries", min=0, help="openai: retries per request.")] = 6,
     dtype: Annotated[str, typer.Option("--dtype", help="hf: auto, float32, bfloat16, float16.")] = "auto",
     device: Annotated[str, typer.Option("--device", help="hf: auto, cpu, cuda, cuda:1, mps.")] = "auto",
     trust_remote_code: Annotated[bool, typer.Option("--trust-remote-code", help="hf: run the model's code.")]
@@ -219,11 +222,12 @@ def grade(
         pricing = Pricing(price_in or 0.0, price_out or 0.0, currency)
     _run_model(entry, loaded, bank, model, backend, base_url or [], samples, out_dir, resume, as_json, edition,
                prompts, sampling, batch_size, concurrency, dtype, device, trust_remote_code, extra_body, limit,
-               pricing)
+               pricing, {"timeout_s": timeout, "max_retries": max_retries})
 
 
 def _make_backend(backend: BackendName, model: str, base_urls: list[str], batch_size: int, concurrency: int,
-                  dtype: str, device: str, trust_remote_code: bool, extra_body: str | None) -> Any:
+                  dtype: str, device: str, trust_remote_code: bool, extra_body: str | None,
+                  http: dict[str, Any]) -> Any:
     if backend is BackendName.scripted:
         from examqa.backends.scripted import ScriptedBackend
 
@@ -247,7 +251,7 @@ def _make_backend(backend: BackendName, model: str, base_urls: list[str], batch_
             raise InputError("--extra-body must be a JSON object")
     from examqa.backends.openai import OpenAIBackend
 
-    b = OpenAIBackend(base_urls, model, concurrency=concurrency, extra_body=body)
+    b = OpenAIBackend(base_urls, model, concurrency=concurrency, extra_body=body, **http)
     b.check_health()
     return b
 
@@ -256,7 +260,7 @@ def _run_model(entry: Any, loaded: Any, bank_path: Path, model: str, backend_nam
                base_urls: list[str], samples: int, out_dir: Path | None, resume: bool, as_json: bool,
                edition: str | None, prompts_override: Path | None, sampling: Any, batch_size: int,
                concurrency: int, dtype: str, device: str, trust_remote_code: bool, extra_body: str | None,
-               limit: int | None, pricing: Any) -> None:
+               limit: int | None, pricing: Any, http: dict[str, Any]) -> None:
     from examqa import engine
     from examqa.prompts import prompts_for
     from examqa.render import to_html, to_markdown
@@ -278,7 +282,7 @@ def _run_model(entry: Any, loaded: Any, bank_path: Path, model: str, backend_nam
     )
     runtime = {"bank_path": str(bank_path.resolve()), "bank_format": loaded.format, "limit": limit,
                "prompts": str(prompt_set.folder.resolve()), "batch_size": batch_size,
-               "concurrency": concurrency, "base_urls": base_urls, "dtype": dtype, "device": device,
+               "concurrency": concurrency, "dtype": dtype, "device": device, **http,
                "pricing": vars(pricing) if pricing is not None else None}
     requests, by_key = engine.build_requests(entry.blueprint, questions, prompt_set, samples, sampling.seed)
     # Check the run directory before loading a model (which can take minutes), and create it only once
@@ -289,7 +293,7 @@ def _run_model(entry: Any, loaded: Any, bank_path: Path, model: str, backend_nam
     else:
         RunStore.ensure_new(out_dir)
     backend = _make_backend(backend_name, model, base_urls, batch_size, concurrency, dtype, device,
-                            trust_remote_code, extra_body)
+                            trust_remote_code, extra_body, http)
     if not resume:
         store = RunStore.create(out_dir, config.identity(), {**runtime, "backend": backend.info.settings},
                                 __version__)

@@ -39,18 +39,18 @@ def print_report(report: Report, console: Console) -> None:
     table.add_column("결과", justify="center")
     for s in report.subjects:
         mark = "[green]통과[/]" if s.passed else "[red]과락[/]"
-        group = f" [dim]({s.group})[/]" if s.group else ""
+        group = " [dim]ᴳ[/]" if s.group else ""  # pooled: the group row below decides
         items = f"{s.items}" + (f"/{s.expected_items}" if s.expected_items and s.expected_items != s.items else "")
         table.add_row(f"{s.name}{group}", str(s.session or ""), items, str(s.correct), num(s.points),
-                      num(s.max_points), f"{s.percent:g}", num(s.floor_points), mark)
+                      num(s.max_points), f"{s.percent:.2f}", num(s.floor_points), mark)
     for g in report.groups:
         mark = "[green]통과[/]" if g.passed else "[red]과락[/]"
-        table.add_row(f"[italic]합산 {g.name}[/]", "", "", "", num(g.points), num(g.max_points),
-                      f"{g.percent:g}", num(g.floor_points), mark)
+        table.add_row(f"[italic]ᴳ 합산 {g.name}[/]", "", "", "", num(g.points), num(g.max_points),
+                      f"{g.percent:.2f}", num(g.floor_points), mark)
     t = report.total
     total_label = "평균 Mean" if t.basis == "subject_mean" else "총점 Total"
     table.add_row(f"[bold]{total_label}[/]", "", "", "", f"[bold]{num(t.points)}[/]", num(t.max_points),
-                  f"[bold]{t.percent:g}[/]", f"{num(t.threshold_percent)}%",
+                  f"[bold]{t.percent:.2f}[/]", f"{num(t.threshold_percent)}%",
                   "[green]통과[/]" if t.passed else "[red]미달[/]", end_section=True)
     console.print(table)
     if report.run is not None:
