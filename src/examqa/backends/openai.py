@@ -491,6 +491,10 @@ class OpenAIBackend:
         usage = data.get("usage") or {}
         details = usage.get("completion_tokens_details") or {}
         reasoning_tokens = details.get("reasoning_tokens") if isinstance(details, dict) else None
+        if not reasoning_tokens and split_reasoning:
+            # vLLM counts only tokens between a <think> and </think> *in the output*; EXAONE's template
+            # opens <think> in the prompt, so it reports 0 for real reasoning. Unknown beats wrong.
+            reasoning_tokens = None
         return _Answer(output=output, finish_reason=finish, reasoning=split_reasoning,
                        content=split_content, server_split=server_split,
                        prompt_tokens=int(usage.get("prompt_tokens") or 0),
