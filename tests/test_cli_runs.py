@@ -193,3 +193,20 @@ def test_tiny_model_cli_end_to_end(tmp_path: Path) -> None:
     assert all(s["outcome"] in {"correct", "wrong", "no_answer", "truncated"} for s in samples)
     assert all(s["prompt"].endswith("[|assistant|]\n<think>\n") for s in samples)
     assert os.path.getsize(run / "report.html") > 1000
+
+
+def test_prices_give_cost_per_run_and_per_pass(tmp_path: Path) -> None:
+    rows = loss_adjuster_rows(2)
+    bank = write_native_bank(tmp_path / "bank.jsonl", rows)
+    run = tmp_path / "run"
+    res = run_cli("grade", "loss-adjuster", "--bank", str(bank), "--backend", "scripted", "--model",
+                  str(_script(tmp_path, rows)), "--out", str(run), "--price-in", "0.5", "--price-out", "2",
+                  "--currency", "USD", "--json")
+    assert res.returncode == 0, res.stderr
+    r = json.loads(res.stdout)["run"]
+    expected = (r["prompt_tokens"] * 0.5 + r["completion_tokens"] * 2) / 1e6
+    assert r["cost"] == pytest.approx(expected) and r["cost"] > 0
+    assert r["pass_probability"] == 1.0 and r["cost_per_pass"] == pytest.approx(expected)
+    # re-rendering keeps the prices recorded in the manifest
+    again = run_cli("report", str(run), "--json")
+    assert json.loads(again.stdout)["run"]["cost"] == pytest.approx(expected)

@@ -263,12 +263,10 @@ def _run_model(entry: Any, loaded: Any, bank_path: Path, model: str, backend_nam
                limit: int | None, pricing: Any, http: dict[str, Any]) -> None:
     from examqa import engine
     from examqa.prompts import prompts_for
-    from examqa.render import to_html, to_markdown
     from examqa.runstore import RunStore
 
-    questions = loaded.questions[:limit] if limit else loaded.questions
-    bank = type(loaded)(questions=questions, origin=loaded.origin, format=loaded.format, files=loaded.files,
-                        problems=loaded.problems)
+    bank = _limited(loaded, limit)
+    questions = bank.questions
     prompt_set = prompts_for(entry.domain.prompts, prompts_override, entry.domain.name)
     if out_dir is None:
         if resume:
@@ -326,9 +324,7 @@ def _run_model(entry: Any, loaded: Any, bank_path: Path, model: str, backend_nam
             interrupted = True
     wall = time.perf_counter() - started
     report = engine.summarize(entry, bank, store.samples(), store.errors(), config, edition, wall, pricing)
-    store.write_text("report.json", report.model_dump_json(indent=2))
-    store.write_text("report.md", to_markdown(report))
-    store.write_text("report.html", to_html(report))
+    _write_reports(store, report)
     _emit(report, as_json)
     err.print(f"run saved in {out_dir} (manifest.json, samples.jsonl, report.json/.md/.html)", markup=False)
     if interrupted:
@@ -341,6 +337,20 @@ def _run_model(entry: Any, loaded: Any, bank_path: Path, model: str, backend_nam
 
 
 # ------------------------------------------------------------------------------------------------ runs
+
+
+def _limited(bank: Any, limit: int | None) -> Any:
+    """The bank cut to its first ``limit`` items (``--limit``), or as it is."""
+    import dataclasses
+
+    return dataclasses.replace(bank, questions=bank.questions[:limit]) if limit else bank
+
+
+def _stored_pricing(store: Any) -> Any:
+    from examqa.engine import Pricing
+
+    stored = store.manifest.runtime.get("pricing")
+    return Pricing(**stored) if stored else None
 
 
 def _reload(run: Path) -> tuple[Any, Any, Any, Any]:
@@ -358,10 +368,7 @@ def _reload(run: Path) -> tuple[Any, Any, Any, Any]:
     if loaded.sha256() != cfg["bank_sha256"]:
         raise InputError(f"the bank at {rt['bank_path']} changed since the run (hash differs)",
                          hint="restore the original bank files")
-    limit = rt.get("limit")
-    questions = loaded.questions[:limit] if limit else loaded.questions
-    bank = type(loaded)(questions=questions, origin=loaded.origin, format=loaded.format, files=loaded.files,
-                        problems=loaded.problems)
+    bank = _limited(loaded, rt.get("limit"))
     config = engine.RunConfig(exam=cfg["exam"], edition=cfg.get("edition"), bank_sha256=cfg["bank_sha256"],
                               bank_items=cfg["bank_items"], template_sha256=cfg["template_sha256"],
                               backend=cfg["backend"], model=cfg["model"], sampling=Sampling(**cfg["sampling"]),
@@ -388,12 +395,11 @@ def report(
     store, entry, bank, config = _reload(run)
     previous = store.root / "report.json"
     wall = None
-    stored_price = store.manifest.runtime.get("pricing")
-    pricing = engine.Pricing(**stored_price) if stored_price else None
     if previous.is_file():
         old = json.loads(previous.read_text(encoding="utf-8")).get("run") or {}
         wall = old.get("wall_seconds")
-    report_ = engine.summarize(entry, bank, store.samples(), store.errors(), config, config.edition, wall, pricing)
+    report_ = engine.summarize(entry, bank, store.samples(), store.errors(), config, config.edition, wall,
+                               _stored_pricing(store))
     _write_reports(store, report_)
     _emit(report_, as_json)
 
@@ -426,9 +432,8 @@ def rescore(
         changed += (new.choice, new.method, new.outcome) != (rec.choice, rec.method, rec.outcome)
         records.append(new)
     store.rewrite_samples(records)
-    stored_price = store.manifest.runtime.get("pricing")
-    pricing = engine.Pricing(**stored_price) if stored_price else None
-    report_ = engine.summarize(entry, bank, records, store.errors(), config, config.edition, pricing=pricing)
+    report_ = engine.summarize(entry, bank, records, store.errors(), config, config.edition,
+                               pricing=_stored_pricing(store))
     _write_reports(store, report_)
     _emit(report_, as_json)
     err.print(f"rescored {len(records)} sample(s); {changed} changed", markup=False)
