@@ -210,3 +210,32 @@ def test_prices_give_cost_per_run_and_per_pass(tmp_path: Path) -> None:
     # re-rendering keeps the prices recorded in the manifest
     again = run_cli("report", str(run), "--json")
     assert json.loads(again.stdout)["run"]["cost"] == pytest.approx(expected)
+
+
+def test_prompts_override_is_used_hashed_and_strict(tmp_path: Path) -> None:
+    rows = loss_adjuster_rows(1)
+    bank = write_native_bank(tmp_path / "bank.jsonl", rows)
+    script = _script(tmp_path, rows)
+    custom = tmp_path / "prompts"
+    custom.mkdir()
+    (custom / "system.j2").write_text("당신은 {{ exam.name_ko }} 채점 도우미입니다.", encoding="utf-8")
+    (custom / "user.j2").write_text("MYTEMPLATE {{ question.stem }}\n{% for c in choices %}{{ c.label }} {{ c.text }}\n"
+                                    "{% endfor %}정답: N (1..{{ n_choices }})", encoding="utf-8")
+    run = tmp_path / "run"
+    res = run_cli("grade", "loss-adjuster", "--bank", str(bank), "--backend", "scripted", "--model", str(script),
+                  "--prompts", str(custom), "--out", str(run))
+    assert res.returncode == 0, res.stderr
+    sample = json.loads((run / "samples.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert "MYTEMPLATE" in sample["messages"][1]["content"] and "①" in sample["messages"][1]["content"]
+    default = tmp_path / "default"
+    assert run_cli("grade", "loss-adjuster", "--bank", str(bank), "--backend", "scripted", "--model", str(script),
+                   "--out", str(default)).returncode == 0
+    sha = [json.loads((d / "manifest.json").read_text(encoding="utf-8"))["config"]["template_sha256"]
+           for d in (run, default)]
+    assert sha[0] != sha[1]
+    # an undefined variable is an error, not a silently empty prompt
+    (custom / "user.j2").write_text("{{ question.stem }} {{ no_such_variable }}", encoding="utf-8")
+    bad = run_cli("grade", "loss-adjuster", "--bank", str(bank), "--backend", "scripted", "--model", str(script),
+                  "--prompts", str(custom), "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "no_such_variable" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad").exists(), "nothing half-written"
