@@ -79,7 +79,7 @@ class VLLMServer:
     def __init__(self, model_dir: Path, *, python: Path | None = None, port: int | None = None,
                  served_model_name: str = TINY_MODEL_NAME,
                  reasoning_parser: str | None = DEFAULT_REASONING_PARSER,
-                 log_path: Path | None = None, startup_timeout_s: float = 180.0,
+                 log_path: Path | None = None, startup_timeout_s: float = 600.0,
                  extra_args: Sequence[str] = ()) -> None:
         self.model_dir = Path(model_dir)
         found = python if python is not None else vllm_python()
