@@ -215,6 +215,9 @@ def grade(
     sampling = Sampling(thinking=thinking, temperature=temperature if temperature is not None else
                         (0.6 if thinking else 0.0), top_p=top_p, max_new_tokens=max_new_tokens, seed=seed,
                         presence_penalty=presence_penalty)
+    if samples > 1 and sampling.greedy:
+        err.print(f"warning: --samples {samples} with greedy decoding (temperature 0) draws the same answer "
+                  "every time; sample with a temperature above 0 for self-consistency", markup=False)
     pricing = None
     if price_in is not None or price_out is not None:
         from examqa.engine import Pricing
