@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import json
 import logging
 import math
 import os
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 import httpx
 
 from examqa.backends.base import BackendInfo, FinishReason, GenRequest, GenResult, Sampling
@@ -100,8 +102,13 @@ def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
 
 def _server_message(response: httpx.Response) -> str:
     """The error text a server put in its body (OpenAI, vLLM and FastAPI shapes), shortened."""
+    return _body_message(response.content)
+
+
+def _body_message(raw: bytes) -> str:
+    """The error text in a response body, shortened: ``error.message``, ``message``, ``detail`` or the text."""
     try:
-        data = response.json()
+        data = json.loads(raw)
     except ValueError:
         data = None
     text: Any = None
@@ -110,7 +117,7 @@ def _server_message(response: httpx.Response) -> str:
         text = err.get("message") if isinstance(err, dict) else err
         text = text or data.get("message") or data.get("detail")
     if not text:
-        text = response.text
+        text = raw.decode("utf-8", errors="replace")
     flat = " ".join(str(text).split())
     return flat[:_MESSAGE_CHARS] + ("…" if len(flat) > _MESSAGE_CHARS else "")
 
@@ -138,6 +145,17 @@ def _describe(exc: httpx.TransportError, timeout_s: float, connect_timeout_s: fl
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         return f"connection dropped ({exc or type(exc).__name__})"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _describe_aiohttp(exc: BaseException, timeout_s: float, connect_timeout_s: float) -> tuple[str, bool]:
+    """A short reason for a failed POST on the async path, and whether the URL was unreachable."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"connect timed out after {connect_timeout_s:g} s", True
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ("connection refused" if _refused(exc) else f"cannot connect: {exc}"), True
+    if isinstance(exc, TimeoutError):  # aiohttp's read timeouts subclass it
+        return f"no response within {timeout_s:g} s ({type(exc).__name__})", False
+    return f"connection dropped ({exc or type(exc).__name__})", False
 
 
 class _Retry(Exception):
@@ -260,8 +278,10 @@ class OpenAIBackend:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
-    def _timeout(self) -> httpx.Timeout:
-        return httpx.Timeout(self._timeout_s, connect=self._connect_timeout_s)
+    def _timeout(self) -> aiohttp.ClientTimeout:
+        # sock_read bounds the wait between bytes, which for a non-streamed completion is the wait for
+        # the whole reply; no total limit, since a long reasoning trace is not a fault.
+        return aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout_s, sock_read=self._timeout_s)
 
     def request_body(self, request: GenRequest, sampling: Sampling) -> dict[str, Any]:
         """The JSON body sent for ``request``: no ``stop`` strings, since they would cut the reasoning."""
@@ -341,8 +361,10 @@ class OpenAIBackend:
         endpoints = [_Endpoint(url=u, shown=_redact_url(u)) for u in self._urls]
         pending = iter(requests)
         turn = [0]
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=self._concurrency)
-        client = httpx.AsyncClient(timeout=self._timeout(), limits=limits, headers=self._headers())
+        # aiohttp, not httpx.AsyncClient, on this hot path: with many requests in flight httpx's
+        # connection pool costs several times more client time (docs/benchmarks.md, encode/httpx#3215).
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+        client = aiohttp.ClientSession(connector=connector, timeout=self._timeout(), headers=self._headers())
         async with client:
 
             async def worker() -> None:
@@ -374,7 +396,7 @@ class OpenAIBackend:
             delay = max(delay, min(retry_after, self._retry_after_max_s))
         return delay
 
-    async def _complete(self, client: httpx.AsyncClient, endpoints: list[_Endpoint], turn: list[int],
+    async def _complete(self, client: aiohttp.ClientSession, endpoints: list[_Endpoint], turn: list[int],
                         request: GenRequest, sampling: Sampling) -> GenResult:
         """One request through its retries; always returns a result (an error result if it must)."""
         body = self.request_body(request, sampling)
@@ -433,25 +455,25 @@ class OpenAIBackend:
                          latency_s=round(loop.time() - started, 4),
                          extra={"base_url": shown, "attempts": attempt + 1})
 
-    async def _attempt(self, client: httpx.AsyncClient, endpoint: _Endpoint, body: dict[str, Any],
+    async def _attempt(self, client: aiohttp.ClientSession, endpoint: _Endpoint, body: dict[str, Any],
                        sampling: Sampling) -> _Answer:
         """POST once; raise :class:`_Retry` or :class:`_Fail`, or return the parsed answer."""
         try:
-            response = await client.post(f"{endpoint.url}/chat/completions", json=body)
-        except httpx.TransportError as exc:
-            unreachable = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-            raise _Retry(_describe(exc, self._timeout_s, self._connect_timeout_s),
-                         unreachable=unreachable) from None
-        status = response.status_code
+            async with client.post(f"{endpoint.url}/chat/completions", json=body) as response:
+                status = response.status
+                retry_after = response.headers.get("retry-after")
+                raw = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            reason, unreachable = _describe_aiohttp(exc, self._timeout_s, self._connect_timeout_s)
+            raise _Retry(reason, unreachable=unreachable) from None
         if status in _RETRY_STATUS or status >= 500:
-            raise _Retry(f"HTTP {status}: {_server_message(response)}",
-                         retry_after=parse_retry_after(response.headers.get("retry-after")))
+            raise _Retry(f"HTTP {status}: {_body_message(raw)}", retry_after=parse_retry_after(retry_after))
         if status >= 300:
-            raise _Fail(f"HTTP {status}: {_server_message(response)}")
+            raise _Fail(f"HTTP {status}: {_body_message(raw)}")
         try:
-            data = response.json()
+            data = json.loads(raw)
         except ValueError:
-            raise _Retry(f"malformed response: not JSON ({len(response.content)} bytes)") from None
+            raise _Retry(f"malformed response: not JSON ({len(raw)} bytes)") from None
         try:
             return self._answer(data, sampling)
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
