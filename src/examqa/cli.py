@@ -295,9 +295,11 @@ def _run_model(entry: Any, loaded: Any, bank_path: Path, model: str, backend_nam
         RunStore.ensure_new(out_dir)
     backend = _make_backend(backend_name, model, base_urls, batch_size, concurrency, dtype, device,
                             trust_remote_code, extra_body, http)
-    if not resume:
-        store = RunStore.create(out_dir, config.identity(), {**runtime, "backend": backend.info.settings},
-                                __version__)
+    runtime["backend"] = backend.info.settings  # what the backend resolved (device, dtype, redacted URLs)
+    if resume:
+        store.record_runtime(runtime)
+    else:
+        store = RunStore.create(out_dir, config.identity(), runtime, __version__)
     done = {r.key for r in store.samples()}
     pending = [r for r in requests if r.key not in done]
     correct = sum(bool(r.correct) for r in store.samples())

@@ -180,6 +180,10 @@ class RunStore:
             raise RunConfigMismatch(
                 f"cannot resume {self.root}: the configuration differs ({'; '.join(diffs[:4])}"
                 + (" …" if len(diffs) > 4 else "") + ") — rerun with the original options or use a new --out")
+        self.record_runtime(runtime)
+
+    def record_runtime(self, runtime: dict[str, Any]) -> None:
+        """Replace the manifest's ``runtime`` (settings that may change between resumes)."""
         self.manifest = self.manifest.model_copy(update={"runtime": runtime})
         self._write_atomic(MANIFEST, self.manifest.model_dump_json(indent=2))
 
