@@ -15,14 +15,17 @@ same 48 loss-adjuster items (``bench/common.py``), reasoning mode, greedy (tempe
      --concurrency C --temperature 0 --max-new-tokens N --out DIR --json``, in-process through the CLI's
      click command: health check, prompt rendering, requests, parsing, grading, an fsync'd line per
      sample, reports;
-   * raw httpx — a minimal ``httpx.AsyncClient`` (the library examqa uses) with C workers POSTing the
-     **same JSON bodies** (built by ``OpenAIBackend.request_body``) and keeping the JSON; nothing else;
-   * raw aiohttp — the same minimal client on aiohttp (what lm-eval uses), run by the lm-eval venv's
-     python, timed by its own clock (interpreter start-up excluded).
-   The client overhead is examqa's generation time (report.json ``wall_seconds``) minus the raw httpx
+   * raw aiohttp — a minimal ``aiohttp.ClientSession`` (the library examqa's backend sends its requests
+     with, and lm-eval's too) with C workers POSTing the **same JSON bodies** (built by
+     ``OpenAIBackend.request_body``) and keeping the JSON; nothing else. It runs as a subprocess of this
+     interpreter, so it imports the same aiohttp as examqa, and is timed by its own clock (interpreter
+     start-up excluded);
+   * raw httpx — the same minimal client on ``httpx.AsyncClient`` (what examqa's backend used before it
+     moved to aiohttp), kept as a second yardstick for what the HTTP library alone costs.
+   The client overhead is examqa's generation time (report.json ``wall_seconds``) minus the raw aiohttp
    client's wall time, per item; next to it, the mean request latency each client saw and the mean
    time vLLM's engine spent per request (``vllm:e2e_request_latency_seconds`` from ``/metrics``; it
-   excludes the HTTP/API-server layer, which both clients pay alike).
+   excludes the HTTP/API-server layer, which every client pays alike).
 2. **examqa vs lm-evaluation-harness** (``local-chat-completions``, ``num_concurrent`` = C) on the same
    server and prompts, both as subprocesses (what a user waits for, interpreter start-up included):
    lm-eval with ``until: []`` (no stop strings: the same work as examqa) and with lm-eval's default
@@ -50,7 +53,7 @@ from typing import Any
 
 import httpx
 
-from common import EXAM, machine, median, read_samples, table, write_bank
+from common import EXAM, machine, median, read_samples, table, version_of, write_bank
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -170,29 +173,33 @@ def raw_run(base_url: str, bodies: list[tuple[str, dict[str, Any]]], concurrency
     return result
 
 
-# The same minimal client on aiohttp (what lm-eval uses), run with the lm-eval venv's python: a second
-# yardstick that separates "what examqa adds" from "what the HTTP library costs".
+# The same minimal client on aiohttp, the library examqa's backend (and lm-eval) sends requests with. It runs
+# in a subprocess of this interpreter, so the aiohttp is examqa's own: the yardstick for "what examqa adds".
 AIOHTTP_CLIENT = """\
 import asyncio, json, sys, time
 import aiohttp
 url, path, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3])
-bodies = [json.loads(line) for line in open(path, encoding="utf-8")]
+bodies = [tuple(json.loads(line)) for line in open(path, encoding="utf-8")]
 async def main():
-    pending, latencies, tokens = iter(bodies), [], 0
+    pending, latencies, texts, tokens = iter(bodies), [], {}, 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
         async def worker():
             nonlocal tokens
-            for body in pending:
+            for key, body in pending:
                 t0 = time.perf_counter()
                 async with session.post(url, json=body) as response:
                     response.raise_for_status()
                     data = await response.json()
                 latencies.append(time.perf_counter() - t0)
+                message = data["choices"][0]["message"]
+                reasoning = message.get("reasoning_content") or message.get("reasoning")
+                content = message.get("content")
+                texts[key] = reasoning if content is None else f"{reasoning}</think>{content}"
                 tokens += data["usage"]["completion_tokens"]
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
-    print(json.dumps({"wall_s": wall, "latency_s": latencies, "completion_tokens": tokens}))
+    print(json.dumps({"wall_s": wall, "latency_s": latencies, "completion_tokens": tokens, "texts": texts}))
 asyncio.run(main())
 """
 
@@ -203,7 +210,7 @@ def aiohttp_run(python: Path, base_url: str, bodies: list[tuple[str, dict[str, A
     script, data = work / "aiohttp_client.py", work / "bodies.jsonl"
     if not script.exists():
         script.write_text(AIOHTTP_CLIENT, encoding="utf-8")
-        data.write_text("".join(json.dumps(b, ensure_ascii=False) + "\n" for _, b in bodies), encoding="utf-8")
+        data.write_text("".join(json.dumps([k, b], ensure_ascii=False) + "\n" for k, b in bodies), encoding="utf-8")
     before = server_metrics(base_url)
     proc = subprocess.run([str(python), str(script), base_url + "/chat/completions", str(data), str(concurrency)],
                           capture_output=True, text=True, timeout=900)
@@ -405,7 +412,7 @@ def compare_lm_eval(python: Path, bank: Path, base_url: str, items: list[dict[st
 
 def sweep(bank: Path, base_url: str, bodies: list[tuple[str, dict[str, Any]]], levels: list[int],
           repeats: int, max_tokens: int, work: Path,
-          aiohttp_python: Path | None) -> tuple[list[list[Any]], list[dict[str, Any]]]:
+          aiohttp_python: Path) -> tuple[list[list[Any]], list[dict[str, Any]]]:
     """The concurrency sweep: rows for the table, and the raw figures."""
     rows: list[list[Any]] = []
     figures: list[dict[str, Any]] = []
@@ -415,32 +422,34 @@ def sweep(bank: Path, base_url: str, bodies: list[tuple[str, dict[str, Any]]], l
         for r in range(repeats):
             out = work / f"examqa-c{c}-{r}"
             ex_runs.append(examqa_inprocess(examqa_args(bank, base_url, c, max_tokens, out), out, base_url))
+            aio_runs.append(aiohttp_run(aiohttp_python, base_url, bodies, c, work))
             raw_runs.append(raw_run(base_url, bodies, c))
-            if aiohttp_python is not None:
-                aio_runs.append(aiohttp_run(aiohttp_python, base_url, bodies, c, work))
         ex_gen = median([x["generate_s"] for x in ex_runs])
         ex_wall = median([x["wall_s"] for x in ex_runs])
+        aio_wall = median([x["wall_s"] for x in aio_runs])
         raw_wall = median([x["wall_s"] for x in raw_runs])
         ex_lat = median([sum(x["latency_s"]) / n for x in ex_runs])
+        aio_lat = median([sum(x["latency_s"]) / n for x in aio_runs])
         raw_lat = median([sum(x["latency_s"]) / n for x in raw_runs])
-        engine = median([x["server"]["engine_s"] / x["server"]["requests"] for x in ex_runs + raw_runs])
-        aio_wall = median([x["wall_s"] for x in aio_runs]) if aio_runs else None
-        same = sum(ex_runs[-1]["texts"][k] == raw_runs[-1]["texts"].get(k) for k in ex_runs[-1]["texts"])
-        tokens = (ex_runs[-1]["completion_tokens"], raw_runs[-1]["completion_tokens"])
-        rows.append([c, n / ex_wall, n / ex_gen, n / raw_wall, n / aio_wall if aio_wall else "-", ex_gen / raw_wall,
-                     (ex_gen - raw_wall) / n * 1000, ex_lat * 1000, raw_lat * 1000, engine * 1000,
-                     f"{tokens[0]} / {tokens[1]}", f"{same}/{n}"])
+        engine = median([x["server"]["engine_s"] / x["server"]["requests"] for x in ex_runs + aio_runs + raw_runs])
+        texts = ex_runs[-1]["texts"]
+        same_aio = sum(texts[k] == aio_runs[-1]["texts"].get(k) for k in texts)
+        same_raw = sum(texts[k] == raw_runs[-1]["texts"].get(k) for k in texts)
+        tokens = [x[-1]["completion_tokens"] for x in (ex_runs, aio_runs, raw_runs)]
+        # examqa's backend sends with aiohttp, so the bare aiohttp client is the like-for-like yardstick.
+        rows.append([c, n / ex_wall, n / ex_gen, n / aio_wall, n / raw_wall, ex_gen / aio_wall,
+                     (ex_gen - aio_wall) / n * 1000, ex_lat * 1000, aio_lat * 1000, raw_lat * 1000, engine * 1000,
+                     " / ".join(map(str, tokens)), f"{same_aio}/{n}, {same_raw}/{n}"])
         figures.append({"concurrency": c,
                         "examqa": [{k: x[k] for k in ("wall_s", "generate_s", "completion_tokens", "server")}
                                    for x in ex_runs],
                         "raw": [{k: x[k] for k in ("wall_s", "completion_tokens", "server")} for x in raw_runs],
                         "aiohttp": [{k: x[k] for k in ("wall_s", "completion_tokens", "server")} for x in aio_runs],
-                        "mean_latency_ms": {"examqa": ex_lat * 1000, "raw": raw_lat * 1000,
-                                            "engine": engine * 1000},
-                        "identical_texts": same})
-        print(f"  concurrency {c}: examqa {n / ex_gen:.2f} items/s, raw httpx {n / raw_wall:.2f} items/s"
-              + (f", raw aiohttp {n / aio_wall:.2f} items/s" if aio_wall else ""),
-              file=sys.stderr, flush=True)
+                        "mean_latency_ms": {"examqa": ex_lat * 1000, "aiohttp": aio_lat * 1000,
+                                            "raw": raw_lat * 1000, "engine": engine * 1000},
+                        "identical_texts": {"aiohttp": same_aio, "raw": same_raw}})
+        print(f"  concurrency {c}: examqa {n / ex_gen:.2f} items/s, raw aiohttp {n / aio_wall:.2f} items/s, "
+              f"raw httpx {n / raw_wall:.2f} items/s", file=sys.stderr, flush=True)
     return rows, figures
 
 
@@ -474,8 +483,8 @@ def main(argv: list[str] | None = None) -> int:
 
     model_dir = tiny_model_dir()
     work = Path(tempfile.mkdtemp(prefix="examqa-bench-server-"))
-    figures: dict[str, Any] = {"machine": machine(), "vllm": None, "items": args.items,
-                               "max_tokens": args.max_tokens}
+    figures: dict[str, Any] = {"machine": {**machine(), "aiohttp": version_of("aiohttp")}, "vllm": None,
+                               "items": args.items, "max_tokens": args.max_tokens}
     try:
         bank = write_bank(work / "bank.jsonl", args.items)
         bodies, items = request_bodies(bank, args.max_tokens)
@@ -490,9 +499,9 @@ def main(argv: list[str] | None = None) -> int:
             examqa_inprocess(examqa_args(bank, base_url, 8, args.max_tokens, work / "warm"), work / "warm",
                              base_url)
             load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-            aiohttp_python = None if args.skip_lm_eval else lm_eval
+            # The bare aiohttp client runs on this interpreter: the same aiohttp examqa imports.
             rows, figures["sweep"] = sweep(bank, base_url, bodies, levels, args.repeats, args.max_tokens, work,
-                                           aiohttp_python)
+                                           Path(sys.executable))
 
             lm_rows: list[list[Any]] = []
             notes: list[str] = []
@@ -507,12 +516,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"## examqa openai backend on vLLM {vllm_version} (CPU), tiny EXAONE 4.0 — {n} items, "
               f"max_tokens {args.max_tokens}, greedy, reasoning mode, median of {args.repeats}\n")
         print(f"machine: {info['cpus']} CPU(s) ({info['cpu']}) shared by server and client, load average "
-              f"before {load_before}; Python {info['python']}, httpx {info['httpx']}, "
-              f"examqa {info['examqa']}\n")
+              f"before {load_before}; Python {info['python']}, aiohttp {info['aiohttp']} (examqa's client), "
+              f"httpx {info['httpx']}, examqa {info['examqa']}\n")
         print(table(["concurrency", "examqa items/s (whole CLI)", "examqa items/s (generation)",
-                     "raw httpx items/s", "raw aiohttp items/s", "examqa/raw httpx time", "examqa overhead ms/item",
-                     "examqa mean latency ms", "raw httpx mean latency ms", "engine ms/request",
-                     "completion tokens examqa / raw", "identical texts"], rows))
+                     "raw aiohttp items/s", "raw httpx items/s", "examqa/raw aiohttp time",
+                     "examqa overhead ms/item (vs raw aiohttp)", "examqa mean latency ms",
+                     "raw aiohttp mean latency ms", "raw httpx mean latency ms", "engine ms/request",
+                     "completion tokens examqa / aiohttp / httpx", "identical texts (vs aiohttp, vs httpx)"], rows))
         if lm_rows:
             print(f"\n## examqa vs lm-evaluation-harness {figures['lm_eval_version']} "
                   f"(local-chat-completions), num_concurrent {args.lm_eval_concurrency}, subprocesses\n")
