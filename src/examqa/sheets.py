@@ -8,14 +8,12 @@ an id the sheet leaves out. Every error names the file and line.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from pathlib import Path
 
 from examqa.banks import Bank
-from examqa.banks._records import read_text
+from examqa.banks._records import MalformedCSV, csv_rows, read_text
 from examqa.errors import InputError
 from examqa.models import AnswerSheet, Marks, Question
 
@@ -40,40 +38,35 @@ def read_sheet(path: Path | str, bank: Bank) -> AnswerSheet:
     questions = {q.id: q for q in bank.questions}
     marks: dict[str, Marks] = {}
     seen_at: dict[str, int] = {}
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     first = True
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise InputError(f"malformed CSV: {exc}", path=path, line=line,
-                             hint='quote a double mark written with commas: "2,4"') from exc
-        cells = [c.strip() for c in row]
-        if not any(cells):
-            continue
-        if len(cells) > 2 and any(cells[2:]):
-            raise InputError(f"{len(cells)} columns; a sheet row is id,answer", path=path, line=line,
-                             hint='quote a double mark written with commas ("2,4") or write 2;4')
-        qid, answer = cells[0], cells[1] if len(cells) > 1 else ""
-        if first:
-            first = False
-            if qid not in questions and (qid.lower() in _ID_HEADERS or answer.lower() in _ANSWER_HEADERS):
+    try:
+        for line, row in csv_rows(text):
+            cells = [c.strip() for c in row]
+            if not any(cells):
                 continue
-        if not qid:
-            raise InputError("missing question id", path=path, line=line)
-        q = questions.get(qid)
-        if q is None:
-            example = next(iter(questions), "")
-            raise InputError(f"question id {qid!r} is not in the bank", path=path, line=line,
-                             hint=f"check the sheet against the bank (its ids look like {example!r})")
-        if qid in seen_at:
-            raise InputError(f"question {qid!r} is answered twice (also at line {seen_at[qid]})",
-                             path=path, line=line, hint="keep one row per question")
-        seen_at[qid] = line
-        marks[qid] = parse_marks(answer, q, path=path, line=line)
+            if len(cells) > 2 and any(cells[2:]):
+                raise InputError(f"{len(cells)} columns; a sheet row is id,answer", path=path, line=line,
+                                 hint='quote a double mark written with commas ("2,4") or write 2;4')
+            qid, answer = cells[0], cells[1] if len(cells) > 1 else ""
+            if first:
+                first = False
+                if qid not in questions and (qid.lower() in _ID_HEADERS or answer.lower() in _ANSWER_HEADERS):
+                    continue
+            if not qid:
+                raise InputError("missing question id", path=path, line=line)
+            q = questions.get(qid)
+            if q is None:
+                example = next(iter(questions), "")
+                raise InputError(f"question id {qid!r} is not in the bank", path=path, line=line,
+                                 hint=f"check the sheet against the bank (its ids look like {example!r})")
+            if qid in seen_at:
+                raise InputError(f"question {qid!r} is answered twice (also at line {seen_at[qid]})",
+                                 path=path, line=line, hint="keep one row per question")
+            seen_at[qid] = line
+            marks[qid] = parse_marks(answer, q, path=path, line=line)
+    except MalformedCSV as exc:
+        raise InputError(f"malformed CSV: {exc}", path=path, line=exc.line,
+                         hint='quote a double mark written with commas: "2,4"') from exc
     return AnswerSheet(marks=marks, source=str(path))
 
 

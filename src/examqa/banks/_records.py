@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -146,31 +147,50 @@ def _json_array(text: str, path: Path, sink: Sink) -> list[RawRecord]:
     return records
 
 
-def _csv_rows(text: str, path: Path, sink: Sink) -> list[RawRecord]:
-    # strict: an unclosed quote is an error rather than a field that silently swallows the rest of the file.
+class MalformedCSV(Exception):
+    """A CSV row that cannot be read; ``line`` is where the row starts."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV row with the 1-based line it starts on; raises :class:`MalformedCSV` naming that line.
+
+    Strict quoting: an unclosed quote is an error rather than a field that silently swallows the rest
+    of the file.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[RawRecord] = []
-    header: list[str] | None = None
     while True:
         start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
-            sink.error(f"malformed CSV: {exc}", path=path, line=start,
-                       hint="check the quotes: a field with a comma or line break must be quoted")
-            break
-        if not any(cell.strip() for cell in row):
-            continue
-        if header is None:
-            header = [cell.strip() for cell in row]
-            continue
-        if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
-            sink.error(f"row has {len(row)} fields, the header has {len(header)}", path=path, line=start,
-                       hint="quote fields that contain commas")
-            continue
-        records.append(RawRecord({k: v for k, v in zip(header, row, strict=False) if k}, start))
+            raise MalformedCSV(start, str(exc)) from exc
+        yield start, row
+
+
+def _csv_rows(text: str, path: Path, sink: Sink) -> list[RawRecord]:
+    records: list[RawRecord] = []
+    header: list[str] | None = None
+    try:
+        for start, row in csv_rows(text):
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in row]
+                continue
+            if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
+                sink.error(f"row has {len(row)} fields, the header has {len(header)}", path=path, line=start,
+                           hint="quote fields that contain commas")
+                continue
+            records.append(RawRecord({k: v for k, v in zip(header, row, strict=False) if k}, start))
+    except MalformedCSV as exc:
+        sink.error(f"malformed CSV: {exc}", path=path, line=exc.line,
+                   hint="check the quotes: a field with a comma or line break must be quoted")
     return records
 
 
