@@ -11,10 +11,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-from examqa._version import __version__
 from examqa.backends.base import Backend, GenRequest, GenResult, Sampling
 from examqa.banks import Bank
 from examqa.models import Blueprint, Marks, Question
@@ -287,13 +285,3 @@ def summarize(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], err
     if missing:
         notes.append(f"incomplete run: {missing} sample(s) not generated — `--resume` finishes them")
     return report.model_copy(update={"items": items, "run": summary, "notes": tuple(notes)})
-
-
-def run_paths(root: Path) -> dict[str, Path]:
-    """Where a run's reports go."""
-    return {"json": root / "report.json", "md": root / "report.md", "html": root / "report.html"}
-
-
-def version() -> str:
-    """examqa's version, for manifests."""
-    return __version__
