@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) vllm-venv lint
-	$(BIN)/python -m pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

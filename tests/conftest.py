@@ -11,6 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: CI (and `make test`) runs them with a fixed seed (HYPOTHESIS_PROFILE=ci, set by the
+# Makefile), so a run is reproducible; locally `HYPOTHESIS_PROFILE=dev pytest` (or plain pytest) draws
+# fresh examples every time. Either way the property must hold for every seed: a counterexample is a
+# bug in the code, not in the profile.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # Tests never touch the Hugging Face hub: an unknown model id must fail at once, not wait on the
 # network. Set before anything imports huggingface_hub, which reads it at import.
