@@ -2,6 +2,7 @@
 
 >>> bank = load_bank(Path("exams/samples/loss-adjuster.jsonl"))          # doctest: +SKIP
 >>> problems = validate_bank(Path("papers/"), blueprint)                  # doctest: +SKIP
+>>> routed = route_bank(Path("kmmlu-pro.jsonl"), ["customs-broker"])     # doctest: +SKIP
 
 Formats are told from each file's content; see ``docs/banks.md`` for the layouts and what ``validate``
 reports. Fatal problems raise :class:`examqa.errors.InputError` naming the file and line.
@@ -9,6 +10,8 @@ reports. Fatal problems raise :class:`examqa.errors.InputError` naming the file 
 
 from examqa.banks._formats import BANK_FORMATS
 from examqa.banks._load import bank_files, load_bank, validate_bank
+from examqa.banks._route import RoutedBank, licence_key, route_bank, routed_sha256
 from examqa.banks._types import Bank, Location, Problem
 
-__all__ = ["BANK_FORMATS", "Bank", "Location", "Problem", "bank_files", "load_bank", "validate_bank"]
+__all__ = ["BANK_FORMATS", "Bank", "Location", "Problem", "RoutedBank", "bank_files", "licence_key", "load_bank",
+           "route_bank", "routed_sha256", "validate_bank"]

@@ -32,7 +32,7 @@ BANK_FORMATS = ("native", "kmmlu-pro", "kormedmcqa", "loss-adjuster")
 """The bank readers, by the name ``--format`` takes."""
 
 NATIVE_REQUIRED = ("id", "subject", "stem", "choices", "answer")
-NATIVE_OPTIONAL = ("number", "session", "year", "points", "label_style")
+NATIVE_OPTIONAL = ("number", "session", "year", "points", "label_style", "exam")
 KMMLU_REQUIRED = ("question", "options", "solution")
 KORMED_REQUIRED = ("subject", "question", "A", "B", "answer")
 LOSS_REQUIRED = ("id", "subject", "question", "choices", "answer")
@@ -41,11 +41,13 @@ KORMED_LETTERS = "ABCDE"
 
 @dataclass(frozen=True)
 class Converted:
-    """A question, and the licence its dataset says it comes from (KMMLU-Pro's ``license_name``)."""
+    """A question, and the exam its record names: KMMLU-Pro's ``license_name``, or a native ``exam``."""
 
     question: Question
     exam_name: str | None = None
     warnings: tuple[str, ...] = ()
+    exam_id: str | None = None
+    """The native ``exam`` field: an exam id (or name) that routes the row in a multi-exam bank."""
 
 
 Converter = Callable[[RawRecord, Path, Sink], "Converted | None"]
@@ -213,7 +215,8 @@ def _native(record: RawRecord, path: Path) -> Converted:
     style = data.get("label_style", "number")
     if style not in ("number", "letter"):
         raise _Bad(f"question {qid!r}: label_style must be \"number\" or \"letter\", not {style!r}")
-    return Converted(_build(
+    exam = None if _blank(data.get("exam")) else _text(data["exam"], "exam").strip()
+    return Converted(exam_id=exam, question=_build(
         id=qid, subject=_text(data["subject"], "subject"), stem=_text(data["stem"], "stem"), choices=choices,
         accepted=accepted, number=_optional_whole(data, "number"), session=_optional_whole(data, "session"),
         year=_optional_whole(data, "year"), points=points, label_style=style))

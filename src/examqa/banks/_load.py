@@ -30,6 +30,8 @@ class _Read:
     origin: dict[str, Location] = field(default_factory=dict)
     file_format: dict[Path, str] = field(default_factory=dict)
     exam_names: dict[str, str] = field(default_factory=dict)
+    exam_ids: dict[str, str] = field(default_factory=dict)
+    """Question id → the native ``exam`` field, where the record has one."""
 
 
 def bank_files(path: Path) -> list[Path]:
@@ -91,6 +93,8 @@ def _read(path: Path, fmt: str | None, *, strict: bool) -> _Read:
             in_file.append((q, here))
             if done.exam_name is not None:
                 out.exam_names[q.id] = done.exam_name
+            if done.exam_id is not None:
+                out.exam_ids[q.id] = done.exam_id
             for note in done.warnings:
                 sink.warning(note, path=file, line=record.line, question_id=q.id)
             question_warnings(q, here, sink)

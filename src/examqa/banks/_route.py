@@ -1,0 +1,272 @@
+"""Multi-exam banks: which exam each row belongs to.
+
+A public dataset mixes licences in one file (KMMLU-Pro: 14 licences; KorMedMCQA: doctor, dentist, nurse,
+pharmacist papers). :func:`route_bank` reads such a bank once and splits it into one :class:`Bank` per
+installed exam. What decides a row's exam, in order:
+
+1. the sub-folder it sits in, when the bank is a folder with one sub-folder per exam id
+   (``bank/customs-broker/…``, ``bank/dentist/…``);
+2. what the row itself says: KMMLU-Pro's ``license_name``, KorMedMCQA's ``subject`` column (the exam:
+   doctor, dentist, nurse, pharm), a native row's ``exam`` field; a loss-adjuster-layout row is a
+   손해사정사 row by its layout.
+
+A licence name matches a blueprint's ``name_ko`` with spaces and the suffixes 국가시험 / 시험 / 1차 ignored,
+and otherwise exactly: 한의사 is not 의사 and 약사 is not 한약사. Rows of licences no installed plugin
+provides are counted by name in :attr:`RoutedBank.unrouted`, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from examqa.banks._load import _Read, _read
+from examqa.banks._types import Bank, Location, Problem, problem_order
+from examqa.errors import InputError, UnknownExamError
+from examqa.models import Blueprint, Question
+from examqa.plugins import registry
+from examqa.scoring import choose_edition
+
+KORMEDMCQA_EXAMS: Mapping[str, str] = {"doctor": "의사", "dentist": "치과의사", "nurse": "간호사", "pharm": "약사"}
+"""KorMedMCQA's exam codes (its ``subject`` column) → the licence's Korean name, matched like a licence."""
+
+LOSS_ADJUSTER_LICENCE = "손해사정사"
+"""The licence of a loss-adjuster-layout file (the KIDI papers)."""
+
+# Stripped from the end of a licence name before matching. Only the first stage: 관세사 2차 is an essay
+# exam, a different paper, and must not land in the 1차 blueprint.
+_SUFFIXES = ("국가시험", "자격시험", "시험", "(1차)", "제1차", "1차")
+
+ROUTED_SHA_PREFIX = "examqa-routed-bank/1"
+
+
+def licence_key(name: str) -> str:
+    """A licence name reduced for matching: NFC, no spaces, no trailing 국가시험 / 시험 / 1차."""
+    key = "".join(unicodedata.normalize("NFC", name).split())
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in _SUFFIXES:
+            if key.endswith(suffix) and len(key) > len(suffix):
+                key = key[: -len(suffix)]
+                stripped = True
+    return key
+
+
+@dataclass(frozen=True)
+class _ExamBank(Bank):
+    """One exam's rows out of a multi-exam bank; its fingerprint is of those rows, not of the files."""
+
+    exam: str = ""
+
+    def sha256(self) -> str:
+        """Fingerprint of the routed rows: see :func:`routed_sha256`."""
+        return routed_sha256(self.exam, self.questions)
+
+
+def routed_sha256(exam: str, questions: Sequence[Question]) -> str:
+    """SHA-256 of an exam id and its questions' canonical content, in id order.
+
+    A routed bank is a slice of one or more files, so the files' hash would change whenever a row of
+    *another* licence changed, and a resumed run would be refused for nothing. This hash changes with
+    anything that grades or prompts (id, subject, stem, choices, key, points, number, session, year,
+    label style) and with nothing else: not with other licences' rows, row order, file layout or bytes
+    such as whitespace between JSON fields.
+    """
+    h = hashlib.sha256(f"{ROUTED_SHA_PREFIX}\n{exam}\n".encode())
+    for q in sorted(questions, key=lambda q: q.id):
+        canonical = {
+            "id": q.id, "subject": q.subject, "number": q.number, "session": q.session, "year": q.year,
+            "stem": q.stem, "choices": list(q.choices), "accepted": sorted(q.accepted),
+            "points": None if q.points is None else str(q.points), "label_style": q.label_style,
+        }
+        h.update(json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class RoutedBank:
+    """A multi-exam bank split by exam."""
+
+    banks: dict[str, Bank]
+    """Exam id → the bank of its rows: the exams asked for, or every exam the file holds rows for."""
+    unrouted: dict[str, int]
+    """Licence or exam name that no installed plugin provides → row count (e.g. ``{"변호사": 150}``)."""
+    not_selected: dict[str, int]
+    """Installed exam id with rows in the bank that was not asked for → row count."""
+    format: str
+    """The readers used, joined by ``+`` when the files differ."""
+    unknown_subjects: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Exam id → subject the exam's blueprint does not know → row count. ``score`` refuses such rows:
+    add an alias to the blueprint or rewrite the subject (KorMedMCQA names no subject at all)."""
+
+
+def route_bank(path: Path | str, exams: Sequence[str] | None = None, fmt: str | None = None) -> RoutedBank:
+    """Read the bank at ``path`` and split its rows by exam (see the module docstring for the rules).
+
+    ``exams`` limits the result to those exam ids (each must be installed and hold rows); rows of other
+    installed exams are counted in ``not_selected``. Each routed :class:`Bank` keeps the file and line of
+    every row, grades with :func:`examqa.scoring.score` like :func:`load_bank`'s, and fingerprints its
+    own rows (:func:`routed_sha256`). Raises :class:`~examqa.errors.InputError` on the first bad record,
+    on a row that names no exam and sits in no exam folder, on a row whose exam contradicts its folder,
+    and when no row belongs to an installed exam (or to one asked for).
+    """
+    root = Path(path)
+    catalogue = {exam_id: entry.blueprint for exam_id, entry in registry().items()}
+    wanted = _wanted(exams, catalogue)
+    read = _read(root, fmt, strict=True)
+    resolver = _Resolver(catalogue)
+    folders = _exam_folders(root, catalogue)
+
+    rows: dict[str, list[Question]] = {}
+    unrouted: Counter[str] = Counter()
+    for q in read.questions:
+        where = read.origin[q.id]
+        exam, name = _route_one(q, where, read, root, folders, resolver)
+        if exam is None:
+            unrouted[name] += 1
+        else:
+            rows.setdefault(exam, []).append(q)
+
+    if not rows:
+        found = _listing(unrouted) or "none"
+        raise InputError(f"no rows for an installed exam (rows by licence: {found})", path=root,
+                         hint=f"installed exams: {', '.join(sorted(catalogue))}")
+    selected = list(rows) if wanted is None else wanted
+    missing = [e for e in selected if e not in rows]
+    if missing:
+        held = _listing(Counter({e: len(qs) for e, qs in rows.items()}) + unrouted)
+        raise InputError(f"no rows for {', '.join(missing)} in this bank (it holds: {held})", path=root,
+                         hint="check the exam ids, or the licence names in the bank")
+    banks: dict[str, Bank] = {}
+    unknown: dict[str, dict[str, int]] = {}
+    for exam in selected:
+        bank, odd = _exam_bank(exam, rows[exam], read, catalogue[exam])
+        banks[exam] = bank
+        if odd:
+            unknown[exam] = odd
+    not_selected = {e: len(qs) for e, qs in rows.items() if e not in banks}
+    return RoutedBank(banks=banks, unrouted=dict(unrouted), not_selected=not_selected,
+                      format="+".join(read.formats), unknown_subjects=unknown)
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _wanted(exams: Sequence[str] | None, catalogue: Mapping[str, Blueprint]) -> list[str] | None:
+    if exams is None:
+        return None
+    wanted = list(dict.fromkeys(exams))
+    if not wanted:
+        raise InputError("no exams asked for", hint="pass exam ids, or None for every exam in the bank")
+    for exam in wanted:
+        if exam not in catalogue:
+            known = ", ".join(sorted(catalogue)) or "none installed"
+            raise UnknownExamError(f"unknown exam {exam!r}; known exams: {known} (see `examqa exams`)")
+    return wanted
+
+
+class _Resolver:
+    """Licence name or exam id → installed exam id, or None when no plugin provides it."""
+
+    def __init__(self, catalogue: Mapping[str, Blueprint]) -> None:
+        self._ids = set(catalogue)
+        self._by_key: dict[str, list[str]] = {}
+        for exam_id, bp in catalogue.items():
+            self._by_key.setdefault(licence_key(bp.name_ko), []).append(exam_id)
+
+    def __call__(self, label: str, where: Location) -> str | None:
+        if label in self._ids:
+            return label
+        found = self._by_key.get(licence_key(label), [])
+        if len(found) > 1:
+            raise InputError(f"licence {label!r} matches several installed exams ({', '.join(sorted(found))})",
+                             path=where.path, line=where.line, hint="name the exam id in an \"exam\" field")
+        return found[0] if found else None
+
+
+def _exam_folders(root: Path, catalogue: Mapping[str, Blueprint]) -> set[str]:
+    """The sub-folders of ``root`` that hold one exam each, or none when the layout is not one-per-exam.
+
+    The layout counts as one-per-exam when at least one sub-folder is named after an installed exam;
+    then every sub-folder is an exam folder, so rows of an exam no plugin provides (``bank/lawyer/``)
+    are counted by the folder's name rather than refused.
+    """
+    if not root.is_dir():
+        return set()
+    subs = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    return subs if subs & set(catalogue) else set()
+
+
+def _label(q: Question, where: Location, read: _Read) -> tuple[str | None, list[str]]:
+    """The exam name a row carries, and the spellings to try for it."""
+    fmt = read.file_format.get(where.path)
+    if fmt == "kmmlu-pro":
+        name = read.exam_names.get(q.id)
+        return name, [name] if name else []
+    if fmt == "kormedmcqa":
+        korean = KORMEDMCQA_EXAMS.get(q.subject.strip().lower())
+        return q.subject, [q.subject] + ([korean] if korean else [])
+    if fmt == "loss-adjuster":
+        return LOSS_ADJUSTER_LICENCE, [LOSS_ADJUSTER_LICENCE]
+    exam = read.exam_ids.get(q.id)
+    return exam, [exam] if exam else []
+
+
+def _route_one(q: Question, where: Location, read: _Read, root: Path, folders: set[str],
+               resolve: _Resolver) -> tuple[str | None, str]:
+    """(exam id or None, the name to count it under when None)."""
+    label, spellings = _label(q, where, read)
+    target = next((t for t in (resolve(s, where) for s in spellings) if t is not None), None)
+    parts = where.path.relative_to(root).parts if root.is_dir() else ()
+    folder = parts[0] if len(parts) > 1 and parts[0] in folders else None
+    if folder is not None:
+        folder_exam = resolve(folder, where)
+        if label is None:
+            return folder_exam, folder
+        if folder_exam is not None and target != folder_exam:
+            says = f"{label!r}" + (f" ({target})" if target and target != label else "")
+            raise InputError(f"question {q.id!r} is a {says} row, but it sits in the {folder}/ folder",
+                             path=where.path, line=where.line, hint="move the file, or fix the row's exam")
+        if folder_exam is not None:
+            return folder_exam, folder
+    if label is None:
+        hint = "add an \"exam\" field (an exam id, e.g. customs-broker)"
+        if read.file_format.get(where.path) == "kmmlu-pro":
+            hint = "KMMLU-Pro rows name their licence in license_name"
+        raise InputError(f"question {q.id!r} does not say which exam it belongs to", path=where.path,
+                         line=where.line, hint=f"{hint}, or put the file in a sub-folder named after the exam")
+    return target, label
+
+
+def _exam_bank(exam: str, questions: list[Question], read: _Read,
+               blueprint: Blueprint) -> tuple[Bank, dict[str, int]]:
+    ids = {q.id for q in questions}
+    origin = {q.id: read.origin[q.id] for q in questions}
+    used = {loc.path for loc in origin.values()}
+    files = [(f, d) for f, d in zip(read.files, read.digests, strict=True) if f in used]
+    formats = [f for f in read.formats if any(read.file_format.get(p) == f for p in used)]
+    problems = [p for p in read.sink.problems
+                if p.question_id in ids or (p.question_id is None and p.path in used)]
+    edition = choose_edition(blueprint, questions, None)
+    odd = Counter(q.subject for q in questions if edition.subject(q.subject) is None)
+    for subject, n in odd.items():
+        first = next(q for q in questions if q.subject == subject)
+        where = origin[first.id]
+        problems.append(Problem("warning", f"{n} {exam} row(s) have subject {subject!r}, which edition "
+                                f"{edition.id} does not know: scoring refuses them (add an alias to the "
+                                "blueprint or rewrite the subject)", where.path, where.line, first.id))
+    bank = _ExamBank(questions=tuple(questions), origin=origin, format="+".join(formats),
+                     files=tuple(f for f, _ in files), problems=tuple(sorted(problems, key=problem_order)),
+                     digests=tuple(d for _, d in files), exam=exam)
+    return bank, dict(odd)
+
+
+def _listing(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
