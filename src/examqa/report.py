@@ -113,6 +113,20 @@ class RunSummary(_Out):
     currency: str | None = None
 
 
+class ToPass(_Out):
+    """What it takes to pass: the fewest further correct answers that turn the sheet into a PASS.
+
+    Exact: item points, merged 과락 groups and the total line (points or mean) are all honoured. An item
+    "turned correct" is one marked with an accepted choice. See :mod:`examqa.topass`.
+    """
+
+    items: int = Field(description="Further correct answers needed; 0 for a PASS.")
+    by_subject: dict[str, int] = Field(
+        default_factory=dict,
+        description="One way to get there with that many: further correct answers per subject, highest-point "
+                    "items first; empty for a PASS.")
+
+
 class Report(_Out):
     """The verdict on one answer sheet (a student's, or a model's majority answers)."""
 
@@ -133,3 +147,6 @@ class Report(_Out):
     pass_rule: str
     items: tuple[ItemResult, ...] = ()
     run: RunSummary | None = None
+    to_pass: ToPass | None = Field(
+        default=None, description="What it takes to pass (0 items for a PASS). None in reports written "
+                                  "before examqa computed it, or when no further correct answers would pass.")

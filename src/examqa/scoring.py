@@ -22,6 +22,7 @@ from examqa.report import (
     SubjectResult,
     TotalResult,
 )
+from examqa.topass import with_to_pass
 
 HUNDRED = Fraction(100)
 
@@ -246,7 +247,7 @@ def score(
                               f"(below {format_points(rule.total_percent)}%)")
 
     passed = total_ok and all(s.passed for s in subjects)
-    return Report(
+    report = Report(
         exam=blueprint.id, exam_name=blueprint.name_ko, exam_name_en=blueprint.name_en, edition=ed.id,
         passed=passed, complete=complete,
         total=TotalResult(points=total_pts, max_points=total_max, percent=round(float(total_pct), 4),
@@ -258,3 +259,4 @@ def score(
         reasons=tuple(reasons), reasons_en=tuple(reasons_en), notes=tuple(notes), pass_rule=rule.text,
         items=tuple(items),
     )
+    return with_to_pass(report, questions, grade, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)
