@@ -274,3 +274,23 @@ def test_fewest_to_pass_reports_impossible() -> None:
     assert fewest_to_pass(frame, [3], [[1]]) is None
     assert fewest_to_pass(frame, [3], [[1, 1, 1]]) == (3,)
     assert fewest_to_pass(frame, [6], [[1]]) == (0,)
+
+
+def test_reports_show_what_it_takes() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from examqa.render import print_report, to_html, to_markdown
+
+    blueprint = bp("customs-broker")
+    qs = paper(blueprint, dict.fromkeys(CUSTOMS, 40))
+    report = score(blueprint, qs, marks_for(qs, dict(zip(CUSTOMS, (10, 40, 40, 10), strict=True))))
+    line = "합격까지 정답 12개 더: 관세법개론 6, 회계학 6"
+    assert line in to_markdown(report)
+    assert line in to_html(report)
+    buffer = StringIO()
+    print_report(report, Console(file=buffer, width=200))
+    assert line in buffer.getvalue()
+    passed = score(blueprint, qs, marks_for(qs, dict.fromkeys(CUSTOMS, 30)))
+    assert "합격까지" not in to_markdown(passed) + to_html(passed)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from examqa.report import Report
 from examqa.scoring import format_points as num
+from examqa.topass import to_pass_line
 
 
 def verdict_line(report: Report) -> str:
@@ -72,6 +73,8 @@ def print_report(report: Report, console: Console) -> None:
     console.print(verdict_line(report), style=style, markup=False, highlight=False)
     for reason in report.reasons_en:
         console.print(f"  · {reason}", markup=False, highlight=False)
+    if (need := to_pass_line(report.to_pass, report.passed)) is not None:
+        console.print(f"  → {need}", style="bold", markup=False, highlight=False)
     for note in report.notes:
         console.print(f"  note: {note}", style="dim", markup=False, highlight=False)
 
@@ -114,6 +117,8 @@ def to_markdown(report: Report) -> str:
     if report.reasons:
         out += ["", "## Reasons", ""] + [f"- {k} — {e}" for k, e in zip(report.reasons, report.reasons_en,
                                                                           strict=True)]
+    if (need := to_pass_line(report.to_pass, report.passed)) is not None:
+        out += ["", f"**{need}**"]
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
     return "\n".join(out) + "\n"
@@ -186,10 +191,12 @@ body{{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0
 table{{border-collapse:collapse;margin:1em 0}} td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}
 td:first-child,th:first-child{{text-align:left}} .ok{{color:#2e7d32}} .bad{{color:#c62828;font-weight:bold}}
 .verdict{{font-size:1.3em;font-weight:bold}} tr.total td{{font-weight:bold}} details{{margin-top:1em}}
+.topass{{font-weight:bold;color:#8a4b00;background:#fff4e0;padding:.4em .7em;border-radius:4px}}
 </style></head><body>
 <h1>{html.escape(report.exam_name)}
 <small>({html.escape(report.exam_name_en)}, {html.escape(report.edition)})</small></h1>
 <p class="verdict {'ok' if report.passed else 'bad'}">{html.escape(verdict_line(report))}</p>
+{f'<p class="topass">{html.escape(need)}</p>' if (need := to_pass_line(report.to_pass, report.passed)) else ''}
 <p>Pass rule: {html.escape(report.pass_rule)}</p>
 {_bar_chart(report)}
 <table><tr><th>과목 Subject</th><th>문항</th><th>정답</th><th>점수</th><th>만점</th><th>%</th>
