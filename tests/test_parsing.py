@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from examqa.parsing import FAILURE_METHODS, SUCCESS_METHODS, ParsedResponse, parse_response
@@ -330,6 +330,17 @@ def item(draw: st.DrawFn, max_choices: int = 20) -> tuple[tuple[str, ...], int]:
 
 @given(item(), st.sampled_from(TEMPLATES), st.sampled_from(["", REASONING]))
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Counterexamples found by other seeds: a choice's own text that starts like a negation ("아니…"), with
+# 번 ("번이아니…"), with a coordinator and an ordinal ("또는세번째…"), an ordinal word that is a whole
+# choice text ("다섯째" as choice ⑥), and two choices that are the same 가/나/다 set written in two orders.
+@example(data=(("가가가", "아니가"), 2), template="## 정답\n\n{c} {text}", reasoning="")
+@example(data=(("세번째일", "번이아니원"), 2), template="## 정답\n\n{c} {text}", reasoning="")
+@example(data=(("가나다라", "또는세번째다"), 2), template="## 정답\n\n{c} {text}", reasoning="")
+@example(data=(("나째름덟", "같다섯째나", "세번째아니나"), 3), template="정답: {text}", reasoning="")
+@example(data=(("가가가", "나나나", "다다다", "라라라", "마마마", "다섯째"), 6), template="정답: {text}",
+         reasoning="")
+@example(data=(("가나다라", "셋째다", "마바사"), 2), template="정답: {text}", reasoning=REASONING)
+@example(data=(("가와나", "나와가"), 2), template="정답: {text}", reasoning="")
 def test_recovers_the_choice_from_any_template(data: tuple[tuple[str, ...], int], template: str,
                                                reasoning: str) -> None:
     choices, k = data

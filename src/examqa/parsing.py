@@ -323,28 +323,34 @@ class _Labels:
     ks: tuple[int, ...]
     form: str
     rest: str
+    first_rests: tuple[str, ...]  # what follows the first label (with, without its 번/)/. suffix)
 
 
-def _label_at(s: str, pos: int, ctx: _Ctx) -> tuple[int, str, int] | None:
+def _label_at(s: str, pos: int, ctx: _Ctx) -> tuple[int, str, int, int] | None:
+    """The label at ``pos``: (number, form, end, end of the bare symbol before any 번/)/. suffix)."""
     m = _LABEL_RE[ctx.letters].match(s, pos)
     if m is None:
         return None
     g = m.group
-    if g("pc") or g("c"):
-        return _CIRCLED[g("pc") or g("c")], "circled", m.end()
+    end = m.end()
+    if g("pc"):
+        return _CIRCLED[g("pc")], "circled", end, end
+    if g("c"):
+        return _CIRCLED[g("c")], "circled", end, m.end("c")
     if g("pd"):
-        return _PAREN_DIGITS[g("pd")], "paren", m.end()
+        return _PAREN_DIGITS[g("pd")], "paren", end, m.end("pd")
     if g("pn"):
-        return int(g("pn")), "paren", m.end()
+        return int(g("pn")), "paren", end, end
     if g("o"):
-        return _ORDINALS[g("o")], "ordinal", m.end()
+        return _ORDINALS[g("o")], "ordinal", end, end
     if g("no"):
-        return int(g("no")), "ordinal", m.end()
+        return int(g("no")), "ordinal", end, end
     if g("n"):
         form = "number_suffix" if g("nb") else "paren" if g("np") else "bare"
-        return int(g("n")), form, m.end()
-    letter = g("pl") or g("l")
-    return ord(letter.upper()) - ord("A") + 1, "letter", m.end()
+        return int(g("n")), form, end, m.end("n")
+    if g("pl"):
+        return ord(g("pl").upper()) - ord("A") + 1, "letter", end, end
+    return ord(g("l").upper()) - ord("A") + 1, "letter", end, m.end("l")
 
 
 def _ending_only(s: str) -> bool:
@@ -375,7 +381,7 @@ def _parse_labels(line: str, ctx: _Ctx) -> _Labels | None:
     # A lowercase letter is a label only when nothing follows ("answer: a"), not "answer is a bit …".
     if form == "letter" and line[: first[2]].strip(" ()[].번").islower() and not _is_pure(rest):
         return None
-    return _Labels(tuple(dict.fromkeys(ks)), form, rest)
+    return _Labels(tuple(dict.fromkeys(ks)), form, rest, (line[first[2]:], line[first[3]:]))
 
 
 def _strip_endings(s: str) -> str:
@@ -406,12 +412,15 @@ def _text_match(s: str, ctx: _Ctx) -> _Verdict | None:
     """Exact choice text or combination set; a set that is no choice is ``out_of_range``."""
     cands = _text_candidates(s)
     if ctx.sets is not None:
+        exact = ctx.exact.get(_norm(cands[0]))
+        if exact is not None:  # "나와가" and "가와나" may both be printed: the exact text tells them apart
+            return _Verdict(exact, "combination")
         parsed = _parse_items(cands[0])
         if parsed is not None:
             matches = [i + 1 for i, st in enumerate(ctx.sets) if st == parsed[0]]
             if len(matches) == 1:
                 return _Verdict(matches[0], "combination")
-            return _Verdict(None, "out_of_range")
+            return _Verdict(None, "ambiguous" if matches else "out_of_range")
     for c in cands:
         k = ctx.exact.get(_norm(c))
         if k is not None:
@@ -436,26 +445,42 @@ def _fuzzy(s: str, ctx: _Ctx, contain: bool) -> _Verdict | None:
     return None
 
 
+def _own_text(rests: tuple[str, ...], k: int, ctx: _Ctx) -> str | None:
+    """What follows the label when it is its own choice's text ("② 아니가", "② 번이아니원"), else None."""
+    for rest in rests:
+        if not _ending_only(rest):
+            own = _text_match(rest.strip(" \t()[]:-–—.,/"), ctx)
+            if own is not None and own.choice == k:
+                return rest
+    return None
+
+
 def _decide_label(labels: _Labels, text: _Verdict | None, ctx: _Ctx, via: str) -> _Verdict | None:
     t = text.choice if text is not None else None
-    if len(labels.ks) > 1:
-        return text if t is not None else _Verdict(None, "ambiguous")
     k = labels.ks[0]
-    if _NEGATION_RE.match(labels.rest):
-        after = _AFTER_NEGATION_RE.search(labels.rest)
-        again = _interpret(labels.rest[after.end():], ctx, via) if after else None
-        return again if again is not None and again.choice is not None else _Verdict(None, "ambiguous")
+    # A label followed by its own choice's text is that choice, whatever words the text starts with:
+    # a negation ("아니…"), a coordinator ("과…") or an ordinal ("세째…") inside a text reads nothing.
+    own_rest = _own_text(labels.first_rests, k, ctx) if 1 <= k <= ctx.n else None
+    own = own_rest is not None
+    if len(labels.ks) > 1 and not own:
+        return text if t is not None else _Verdict(None, "ambiguous")
+    rest = own_rest if own_rest is not None else labels.rest
     in_range = 1 <= k <= ctx.n
-    pure = _is_pure(labels.rest)
+    pure = _is_pure(rest)
     if text is not None and t is not None:
-        if not pure or not in_range:
-            return text  # the text reading explains the whole value; the label would leave a residue
+        if not pure or not in_range or labels.form == "ordinal":
+            # The text reading explains the whole value; the label would leave a residue. An ordinal
+            # word that is a choice's whole text ("다섯째") names that choice, not the fifth.
+            return text
         if t != k:
             return _Verdict(None, "ambiguous")  # "2" with choices "1", "2", …: both readings are complete
+    if not own and _NEGATION_RE.match(rest):
+        after = _AFTER_NEGATION_RE.search(rest)
+        again = _interpret(rest[after.end():], ctx, via) if after else None
+        return again if again is not None and again.choice is not None else _Verdict(None, "ambiguous")
     # Whatever follows the label beyond a sentence ending ("③ 2개", "③ (2개)") may be a choice's text.
-    rest_text = None if _ending_only(labels.rest) else _text_match(
-        labels.rest.strip(" \t()[]:-–—.,/"), ctx)
-    rest_k = rest_text.choice if rest_text is not None else None
+    rest_text = None if own or _ending_only(rest) else _text_match(rest.strip(" \t()[]:-–—.,/"), ctx)
+    rest_k = k if own else rest_text.choice if rest_text is not None else None
     if rest_k is not None and rest_k != k and in_range:
         return _Verdict(None, "ambiguous")  # "③ 2개" where 2개 is choice ②
     if not in_range:
