@@ -20,6 +20,7 @@ from examqa.backends.base import Sampling
 from examqa.backends.scripted import ScriptedBackend
 from examqa.banks import load_bank
 from examqa.compare import compare, holm, mcnemar_exact
+from examqa.compare_render import write_comparison
 from examqa.comparison import Comparison
 from examqa.errors import InputError
 from examqa.plugins import get_exam
@@ -272,6 +273,20 @@ def test_json_markdown_and_html(two_modes: tuple[Path, Path]) -> None:
             is not None]
     assert len(bars) == 2 * 4  # two runs × (three subjects + the mean)
     assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched
+
+
+def test_write_comparison_writes_whole_files_or_none(two_modes: tuple[Path, Path], tmp_path: Path) -> None:
+    c = compare(two_modes)
+    out = tmp_path / "out"
+    out.mkdir()
+    written = write_comparison(c, md=out / "c.md", html_path=out / "c.html", json_path=out / "c.json")
+    assert written == [out / "c.md", out / "c.html", out / "c.json"]
+    assert Comparison.model_validate_json((out / "c.json").read_text(encoding="utf-8")) == c
+    assert (out / "c.md").read_text(encoding="utf-8") == c.to_markdown()
+    assert sorted(p.name for p in out.iterdir()) == ["c.html", "c.json", "c.md"]  # no temporary file left
+    with pytest.raises(InputError, match="no such folder"):
+        write_comparison(c, md=tmp_path / "fresh.md", html_path=tmp_path / "missing" / "c.html")
+    assert not (tmp_path / "fresh.md").exists()  # checked before anything is written
 
 
 # --------------------------------------------------------------------------------------------- bad input

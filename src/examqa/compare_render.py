@@ -7,10 +7,13 @@ breaks in Markdown table cells, everything in HTML.
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Sequence
 from fractions import Fraction
+from pathlib import Path
 
 from examqa.comparison import Comparison, ItemRef, PairComparison
+from examqa.errors import InputError
 from examqa.scoring import format_points as num
 
 LISTED = 40
@@ -239,3 +242,36 @@ tr.total td{{font-weight:bold}} .summary{{font-size:1.1em;font-weight:bold}} sec
 {'<h2>Notes</h2><ul>' + notes + '</ul>' if notes else ''}
 </body></html>
 """
+
+
+# --------------------------------------------------------------------------------------------- files
+
+
+def write_comparison(comparison: Comparison, *, md: Path | str | None = None, html_path: Path | str | None = None,
+                     json_path: Path | str | None = None) -> list[Path]:
+    """Write the comparison as Markdown, HTML and/or JSON; returns the paths written.
+
+    Every text is rendered before anything is written, and each file is written whole (a temporary file
+    renamed into place), so a failure leaves no partial file. A missing folder is an :class:`InputError`.
+    """
+    texts: list[tuple[Path, str]] = []
+    if md is not None:
+        texts.append((Path(md), comparison.to_markdown()))
+    if html_path is not None:
+        texts.append((Path(html_path), comparison.to_html()))
+    if json_path is not None:
+        texts.append((Path(json_path), comparison.model_dump_json(indent=2) + "\n"))
+    for path, _ in texts:
+        if not path.parent.is_dir():
+            raise InputError("no such folder for the output file", path=path.parent, hint="create it first")
+    written: list[Path] = []
+    for path, text in texts:
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise InputError(f"cannot write: {exc.strerror}", path=path) from exc
+        written.append(path)
+    return written
