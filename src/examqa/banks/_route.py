@@ -205,18 +205,21 @@ def _exam_folders(root: Path, catalogue: Mapping[str, Blueprint]) -> set[str]:
 
 
 def _label(q: Question, where: Location, read: _Read) -> tuple[str | None, list[str]]:
-    """The exam name a row carries, and the spellings to try for it."""
+    """The exam name a row carries, and the spellings to try for it.
+
+    Whatever the reader reported comes first (a native ``exam`` field, KMMLU-Pro's ``license_name``, or
+    what a third-party format's converter names); two built-in layouts say it another way.
+    """
+    named = read.exam_ids.get(q.id) or read.exam_names.get(q.id)
+    if named:
+        return named, [named]
     fmt = read.file_format.get(where.path)
-    if fmt == "kmmlu-pro":
-        name = read.exam_names.get(q.id)
-        return name, [name] if name else []
-    if fmt == "kormedmcqa":
+    if fmt == "kormedmcqa":  # its subject column is the exam (doctor, dentist, nurse, pharm)
         korean = KORMEDMCQA_EXAMS.get(q.subject.strip().lower())
         return q.subject, [q.subject] + ([korean] if korean else [])
     if fmt == "loss-adjuster":
         return LOSS_ADJUSTER_LICENCE, [LOSS_ADJUSTER_LICENCE]
-    exam = read.exam_ids.get(q.id)
-    return exam, [exam] if exam else []
+    return None, []
 
 
 def _route_one(q: Question, where: Location, read: _Read, root: Path, folders: set[str],
