@@ -21,7 +21,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import comb
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,7 +66,10 @@ def mcnemar_exact(b: int, c: int) -> float:
     n = b + c
     if n == 0:
         return 1.0
-    tail = sum(comb(n, k) for k in range(min(b, c) + 1))
+    term = tail = 1  # C(n, 0); each next term from the last, not comb() afresh: n can be thousands
+    for k in range(1, min(b, c) + 1):
+        term = term * (n - k + 1) // k
+        tail += term
     return float(min(Fraction(1), Fraction(2 * tail, 2**n)))
 
 
