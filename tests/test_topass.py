@@ -82,7 +82,6 @@ def cases(draw: st.DrawFn) -> tuple[Blueprint, list[Question], dict[str, Marks]]
                                              basis=basis, text="test"),  # type: ignore[arg-type]
                           editions=(edition,))
     questions: list[Question] = []
-    marks: dict[str, Marks] = {}
     total = 0
     for name in names:
         uniform = draw(st.booleans())
@@ -95,12 +94,19 @@ def cases(draw: st.DrawFn) -> tuple[Blueprint, list[Question], dict[str, Marks]]
             accepted = draw(st.sampled_from([frozenset({1}), frozenset({2, 3}), frozenset({1, 2, 3, 4})]))
             questions.append(Question(id=qid, subject=name, stem="문항", choices=("가", "나", "다", "라"),
                                       accepted=accepted, points=same if uniform else draw(st.sampled_from(POINTS))))
-            status = draw(st.sampled_from(STATUS))
-            right = min(accepted)
-            wrong = next((c for c in (4, 1, 2, 3) if c not in accepted), None)
-            marks[qid] = {"correct": (right,), "wrong": (wrong,) if wrong else (), "blank": (),
-                          "multiple": (1, 4)}[status]
+    marks = draw_marks(draw, questions)
     return blueprint, questions, marks
+
+
+def draw_marks(draw: st.DrawFn, questions: Sequence[Question]) -> dict[str, Marks]:
+    """A sheet: each item right, wrong, blank or double-marked."""
+    marks: dict[str, Marks] = {}
+    for q in questions:
+        status = draw(st.sampled_from(STATUS))
+        wrong = next((c for c in (4, 1, 2, 3) if c not in q.accepted), None)
+        marks[q.id] = {"correct": (min(q.accepted),), "wrong": (wrong,) if wrong else (), "blank": (),
+                       "multiple": (1, 4)}[status]
+    return marks
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

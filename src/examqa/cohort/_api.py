@@ -1,0 +1,78 @@
+"""``grade_cohort``: many sheets in one call, graded exactly as one, with the cohort's statistics."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from examqa.banks import Bank, load_bank
+from examqa.cohort._models import CohortSummary
+from examqa.cohort._result import Cohort
+from examqa.plugins import ExamEntry, get_exam
+from examqa.report import Report
+from examqa.scoring import score
+
+FEW_STUDENTS = 30
+"""Below this, item statistics and flags are too noisy to act on; the summary says so."""
+
+
+def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | str | Any, *,
+                 edition: str | None = None, skip_bad: bool = False,
+                 run: Path | str | Report | None = None) -> Cohort:
+    """Grade a whole cohort's sheets on ``bank`` under ``exam``'s pass rule, with item statistics.
+
+    ``sheets`` is a path — a wide CSV (``student``, then one column per item id), a long CSV
+    (``student,id,answer``) or a folder of one-sheet CSVs named after the students, told apart by
+    content — or the caller's own rows: an iterable of ``(student, {id: mark})`` pairs (a mark is a
+    choice, several choices, cell text such as ``"③"`` or ``"2;4"``, or None), or a pandas DataFrame
+    in either layout. Every sheet is graded as ``grade_sheet`` grades it alone.
+
+    Bad input (a ragged row, an unknown item id, a student twice, a mark out of range) raises one
+    :class:`~examqa.errors.InputError` naming the file, line and student; with ``skip_bad`` the good
+    sheets are graded and the bad ones listed in ``summary.bad``. ``run`` (a run directory, a report
+    JSON file or a :class:`Report`) is placed in the cohort: its percentile, subject by subject.
+    """
+    # numpy is imported here, not with examqa: grading one sheet never needs it
+    from examqa.cohort._grade import grade
+    from examqa.cohort._place import load_run_report, place
+    from examqa.cohort._read import is_dataframe, read_cohort_file, read_cohort_rows, read_dataframe
+    from examqa.cohort._stats import distributions, flags, item_stats, kr20, measure_percent
+
+    entry = get_exam(exam) if isinstance(exam, str) else exam
+    loaded = bank if isinstance(bank, Bank) else load_bank(Path(bank))
+    if isinstance(sheets, str | Path):
+        data = read_cohort_file(Path(sheets), loaded, skip_bad=skip_bad)
+    elif is_dataframe(sheets):
+        data = read_dataframe(sheets, loaded, skip_bad=skip_bad)
+    else:
+        data = read_cohort_rows(sheets, loaded, skip_bad=skip_bad)
+    blueprint, grader = entry.blueprint, entry.domain.grader
+    template = score(blueprint, loaded.questions, {}, edition=edition, grader=grader)
+    graded = grade(blueprint, template, loaded.questions, data, grader)
+    stats = item_stats(graded)
+    percent = measure_percent(graded)
+    placement = None
+    if run is not None:
+        report, source = (run, "<report>") if isinstance(run, Report) else load_run_report(run)
+        placement = place(graded, report, source)
+    n = len(data.students)
+    floor_ok = graded.group_ok.all(axis=1)
+    total_ok = graded.total_ok
+    needs = Counter(int(k) for k in graded.to_pass[~graded.passed].tolist())
+    notes = list(template.notes)
+    if n < FEW_STUDENTS:
+        notes.append(f"{n} student(s): item statistics and flags are rough below {FEW_STUDENTS}")
+    if data.bad:
+        notes.append(f"{len(data.bad)} sheet(s) left out as bad (listed under bad)")
+    t = template
+    summary = CohortSummary(
+        exam=t.exam, exam_name=t.exam_name, exam_name_en=t.exam_name_en, edition=t.edition, complete=t.complete,
+        basis=t.total.basis, students=n, passed=int(graded.passed.sum()),
+        pass_rate=round(float(graded.passed.mean()), 6) if n else 0.0,
+        failed_floor_only=int((~floor_ok & total_ok).sum()), failed_total_only=int((floor_ok & ~total_ok).sum()),
+        failed_both=int((~floor_ok & ~total_ok).sum()), to_pass=dict(sorted(needs.items())),
+        mean_percent=round(float(percent.mean()), 4) if n else 0.0,
+        subjects=distributions(graded), kr20=kr20(graded.correct), flags=flags(graded, stats),
+        placement=placement, bad=tuple(data.bad), notes=tuple(notes), pass_rule=t.pass_rule)
+    return Cohort(entry, loaded.questions, edition, data, graded, summary, stats, percent.tolist())

@@ -1,0 +1,419 @@
+"""Reading a cohort's sheets: a wide CSV, a long CSV, a folder of one-sheet CSVs, or rows handed over in Python.
+
+The layout is told from the content, like a bank's format. Every cell is read by
+:func:`examqa.sheets.parse_marks` and every mark checked by :func:`examqa.grading.check_marks` — the
+single-sheet path — once per distinct cell text and item shape, so a cohort reads the same as its
+sheets one by one, at the cost of a dictionary look-up per cell.
+
+Marks become integer codes, one per student and bank item: 0 blank, *c* a single mark on choice *c*,
+−*k* the *k*-th distinct double mark (kept in ``Sheets.multis``).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from examqa.banks import Bank
+from examqa.banks._records import MalformedCSV, csv_rows, read_text
+from examqa.cohort._models import BadSheet
+from examqa.errors import InputError
+from examqa.grading import check_marks
+from examqa.models import AnswerSheet, Marks, Question
+from examqa.sheets import _ANSWER_HEADERS, _ID_HEADERS, parse_marks, read_sheet
+
+Layout = Literal["sheet", "wide", "long", "folder"]
+"""``sheet``: one candidate's ``id,answer`` CSV; the others hold a cohort."""
+
+STUDENT_HEADERS = {"student", "students", "name", "candidate", "학생", "이름", "성명", "수험번호", "수험자", "응시자"}
+LAYOUT_HINT = ("a cohort is a wide CSV (student, then one column per item id), a long CSV (student,id,answer) "
+               "or a folder of id,answer sheets named after the students")
+
+AnswerValue = int | str | Sequence[int] | None
+"""A mark handed over in Python: a choice, cell text (``"③"``, ``"2;4"``), several choices, or None (blank)."""
+StudentRows = Iterable[tuple[str, Mapping[str, Any] | AnswerSheet]]
+"""The caller's own sheets: (student, id → :data:`AnswerValue`) pairs, or (student, AnswerSheet)."""
+
+
+@dataclass
+class Sheets:
+    """A cohort's marks as codes, one row per student, one column per bank question (bank order)."""
+
+    students: list[str]
+    codes: NDArray[np.int32]
+    multis: list[Marks]
+    bad: list[BadSheet] = field(default_factory=list)
+    layout: str = "rows"
+    source: str | None = None
+
+    def marks(self, row: int, questions: Sequence[Question]) -> dict[str, Marks]:
+        """Student ``row``'s marks by question id, as the single-sheet path takes them (blanks left out)."""
+        out: dict[str, Marks] = {}
+        for q, code in zip(questions, self.codes[row].tolist(), strict=True):
+            if code > 0:
+                out[q.id] = (code,)
+            elif code < 0:
+                out[q.id] = self.multis[-code - 1]
+        return out
+
+
+class _Coder:
+    """Cell text or marks → code, remembering each distinct text per item shape (choices, labels)."""
+
+    def __init__(self, questions: Sequence[Question]) -> None:
+        self.questions = questions
+        self.multis: list[Marks] = []
+        self._multi: dict[Marks, int] = {}
+        shapes: dict[tuple[int, str], dict[str, int]] = {}
+        self.cache = [shapes.setdefault((len(q.choices), q.label_style), {"": 0}) for q in questions]
+
+    def code(self, marks: Marks) -> int:
+        if not marks:
+            return 0
+        if len(marks) == 1:
+            return marks[0]
+        found = self._multi.get(marks)
+        if found is None:
+            self.multis.append(marks)
+            found = self._multi[marks] = -len(self.multis)
+        return found
+
+    def text(self, j: int, text: str, path: Path | None, line: int | None) -> int:
+        code = self.code(parse_marks(text, self.questions[j], path=path, line=line))
+        self.cache[j][text] = code
+        return code
+
+    def value(self, j: int, value: Any) -> int:
+        """A mark handed over in Python (int, text, several ints, None, NaN from a DataFrame)."""
+        q = self.questions[j]
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return 0
+        if isinstance(value, str):
+            return self.code(parse_marks(value, q))
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return self.code(check_marks(q, (value,)))
+        if isinstance(value, Sequence):
+            return self.code(check_marks(q, tuple(value)))
+        return self.code(check_marks(q, (value,)))  # raises: not a choice number
+
+
+def _blank(row: Sequence[str]) -> bool:
+    return not any(cell.strip() for cell in row)
+
+
+def _rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
+    try:
+        for line, row in csv_rows(text):
+            if not _blank(row):
+                yield line, row
+    except MalformedCSV as exc:
+        raise InputError(f"malformed CSV: {exc}", path=path, line=exc.line,
+                         hint='quote a double mark written with commas: "2,4"') from exc
+
+
+def detect_layout(path: Path | str, bank: Bank) -> Layout:
+    """Which layout the answers at ``path`` are in, told from the content (a folder is a folder)."""
+    path = Path(path)
+    if path.is_dir():
+        return "folder"
+    _, text = read_text(path)
+    rows = _rows(text, path)
+    first = next(rows, None)
+    if first is None:
+        raise InputError("no answers in this file", path=path, hint=LAYOUT_HINT)
+    return _layout(first[1], {q.id for q in bank.questions}, path, first[0])
+
+
+def _layout(row: Sequence[str], ids: set[str], path: Path, line: int) -> Layout:
+    cells = [c.strip() for c in row]
+    while cells and not cells[-1]:
+        cells.pop()
+    head = [c.lower() for c in cells]
+    if cells[0] in ids or (len(cells) <= 2 and head[0] in _ID_HEADERS):
+        return "sheet"
+    if len(cells) == 3 and head[0] in STUDENT_HEADERS and head[1] in _ID_HEADERS and head[2] in _ANSWER_HEADERS:
+        return "long"
+    if len(cells) == 3 and cells[1] in ids and cells[2] not in ids:
+        return "long"  # a long CSV without its header: student, id, answer
+    if any(c in ids for c in cells[1:]):
+        return "wide"
+    if head[0] in STUDENT_HEADERS:
+        raise InputError(f"the header names no item of the bank (it starts {', '.join(cells[1:4])!r})",
+                         path=path, line=line, hint="a wide CSV's header is student, then the bank's item ids")
+    raise InputError("cannot tell the layout of these answers", path=path, line=line, hint=LAYOUT_HINT)
+
+
+class _Collector:
+    """Rows of codes and students; under ``skip_bad`` bad sheets are listed instead of raised."""
+
+    def __init__(self, coder: _Coder, n_questions: int, *, skip_bad: bool) -> None:
+        self.coder = coder
+        self.n = n_questions
+        self.skip_bad = skip_bad
+        self.students: list[str] = []
+        self.rows: list[list[int]] = []
+        self.bad: list[BadSheet] = []
+        self.seen: dict[str, tuple[Path | None, int | None]] = {}
+        self.dropped: set[str] = set()
+
+    def fail(self, exc: InputError, student: str | None) -> None:
+        """Raise ``exc`` naming the student, or, under skip_bad, list the sheet as bad.
+
+        Rows handed over in Python have no file: their ``line`` is the row number, said in the message.
+        """
+        message = exc.message
+        if exc.path is None and exc.line is not None:
+            message = f"row {exc.line}: {message}"
+        who = f"student {student!r}: " if student else ""
+        if not self.skip_bad:
+            raise InputError(who + message, path=exc.path, line=exc.line if exc.path else None,
+                             hint=exc.hint) from exc
+        self.bad.append(BadSheet(student=student or None, path=str(exc.path) if exc.path else None,
+                                 line=exc.line, message=message + (f" ({exc.hint})" if exc.hint else "")))
+        if student:
+            self.dropped.add(student)
+
+    def claim(self, student: str, path: Path | None, line: int | None) -> None:
+        """Check the student's name: present, and not listed before."""
+        if not student:
+            raise InputError("a sheet with no student name", path=path, line=line,
+                             hint="the first column names the student")
+        if student in self.seen:
+            where_path, where_line = self.seen[student]
+            also = f"line {where_line}" if where_path == path else f"{where_path}"
+            if where_path is None:
+                also = f"row {where_line}"
+            raise InputError(f"listed twice (also at {also})", path=path, line=line, hint="one sheet per student")
+        self.seen[student] = (path, line)
+
+    def add(self, student: str, row: list[int]) -> None:
+        self.students.append(student)
+        self.rows.append(row)
+
+    def sheets(self, layout: str, source: str | None) -> Sheets:
+        keep = [i for i, s in enumerate(self.students) if s not in self.dropped]
+        codes = np.zeros((len(keep), self.n), dtype=np.int32)
+        if keep:
+            codes[:] = np.asarray([self.rows[i] for i in keep], dtype=np.int32)
+        return Sheets(students=[self.students[i] for i in keep], codes=codes, multis=self.coder.multis,
+                      bad=self.bad, layout=layout, source=source)
+
+
+def read_cohort_file(path: Path, bank: Bank, *, skip_bad: bool = False) -> Sheets:
+    """Read a wide or long CSV, or a folder of one-sheet CSVs (one per student, named by the file)."""
+    if path.is_dir():
+        return _read_folder(path, bank, skip_bad=skip_bad)
+    _, text = read_text(path)
+    rows = _rows(text, path)
+    first = next(rows, None)
+    if first is None:
+        raise InputError("no answers in this file", path=path, hint=LAYOUT_HINT)
+    coder = _Coder(bank.questions)
+    out = _Collector(coder, len(bank.questions), skip_bad=skip_bad)
+    index = {q.id: j for j, q in enumerate(bank.questions)}
+    layout = _layout(first[1], set(index), path, first[0])
+    if layout == "wide":
+        _read_wide(first, rows, path, index, out)
+    elif layout == "long":
+        head = [c.strip().lower() for c in first[1]]
+        is_header = head[0] in STUDENT_HEADERS and first[1][1].strip() not in index
+        _read_long(rows if is_header else _chain(first, rows), path, index, out, text=True)
+    else:
+        student = path.stem  # a single id,answer sheet: a cohort of one, named by the file
+        try:
+            sheet = read_sheet(path, bank)
+        except InputError as exc:
+            out.fail(exc, student)
+        else:
+            out.add(student, _codes(sheet.marks, index, coder, out.n))
+    return out.sheets(layout, str(path))
+
+
+def _codes(marks: Mapping[str, Marks], index: Mapping[str, int], coder: _Coder, n: int) -> list[int]:
+    codes = [0] * n
+    for qid, m in marks.items():
+        codes[index[qid]] = coder.code(m)
+    return codes
+
+
+def _read_wide(first: tuple[int, list[str]], rows: Iterator[tuple[int, list[str]]], path: Path,
+               index: Mapping[str, int], out: _Collector) -> None:
+    header_line, header = first
+    names = [c.strip() for c in header]
+    while names and not names[-1]:
+        names.pop()
+    columns: list[int] = []
+    for k, name in enumerate(names[1:], start=2):
+        j = index.get(name)
+        if j is None:
+            raise InputError(f"column {k} ({name!r}) is not an item of the bank", path=path, line=header_line,
+                             hint="a wide CSV's header is student, then one bank item id per column")
+        if j in columns:
+            raise InputError(f"column {k} repeats item {name!r}", path=path, line=header_line,
+                             hint="one column per item")
+        columns.append(j)
+    width = len(columns) + 1
+    coder = out.coder
+    caches = [coder.cache[j] for j in columns]
+    for line, row in rows:
+        student = row[0].strip()
+        try:
+            if len(row) < width or any(c.strip() for c in row[width:]):
+                raise InputError(f"{len(row)} fields, the header has {width}", path=path, line=line,
+                                 hint='one cell per item; quote a double mark written with commas ("2,4")')
+            out.claim(student, path, line)
+            cells = row[1:width]
+            found = [cache.get(cell) for cache, cell in zip(caches, cells, strict=True)]
+            codes = [0] * out.n
+            for j, code, cell in zip(columns, found, cells, strict=True):
+                codes[j] = coder.text(j, cell, path, line) if code is None else code
+        except InputError as exc:
+            out.fail(exc, student)
+            continue
+        out.add(student, codes)
+
+
+def _read_long(records: Iterable[tuple[int, Sequence[Any]]], path: Path | None, index: Mapping[str, int],
+               out: _Collector, *, text: bool) -> None:
+    """Rows of (student, id, answer): CSV cells (``text``) or values handed over in Python."""
+    coder = out.coder
+    row_of: dict[str, int] = {}
+    answered: dict[tuple[str, int], int] = {}
+    for line, row in records:
+        student = str(row[0]).strip() if len(row) and row[0] is not None else ""
+        if student in out.dropped:
+            continue
+        try:
+            if len(row) < 2 or (text and any(c.strip() for c in row[3:])):
+                raise InputError(f"{len(row)} fields; a long CSV row is student,id,answer", path=path, line=line,
+                                 hint='quote a double mark written with commas ("2,4")')
+            qid = str(row[1]).strip()
+            j = index.get(qid)
+            if j is None:
+                raise InputError(f"item {qid!r} is not in the bank", path=path, line=line,
+                                 hint="check the sheet's ids against the bank")
+            if student not in row_of:
+                out.claim(student, path, line)
+                row_of[student] = len(out.rows)
+                out.add(student, [0] * out.n)
+            if (student, j) in answered:
+                raise InputError(f"item {qid!r} is answered twice (also at line {answered[student, j]})",
+                                 path=path, line=line, hint="one row per student and item")
+            answered[student, j] = line
+            value = row[2] if len(row) > 2 else ""
+            if text:
+                code = coder.cache[j].get(value)
+                code = coder.text(j, value, path, line) if code is None else code
+            else:
+                code = _value(coder, j, value, line)
+            out.rows[row_of[student]][j] = code
+        except InputError as exc:
+            out.fail(exc, student)
+
+
+def _value(coder: _Coder, j: int, value: Any, line: int) -> int:
+    try:
+        return coder.value(j, value)
+    except InputError as exc:
+        raise InputError(exc.message, line=line, hint=exc.hint) from exc
+
+
+def _chain(first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    yield first
+    yield from rest
+
+
+def _read_folder(path: Path, bank: Bank, *, skip_bad: bool) -> Sheets:
+    files = sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv"
+                    and not p.name.startswith(".")), key=lambda p: p.name)
+    if not files:
+        raise InputError("no .csv answer sheets in this folder", path=path, hint=LAYOUT_HINT)
+    coder = _Coder(bank.questions)
+    out = _Collector(coder, len(bank.questions), skip_bad=skip_bad)
+    index = {q.id: j for j, q in enumerate(bank.questions)}
+    for file in files:
+        student = file.stem
+        try:
+            out.claim(student, file, None)
+            sheet = read_sheet(file, bank)  # the single-sheet reader, exactly
+        except InputError as exc:
+            out.fail(exc, student)
+            continue
+        out.add(student, _codes(sheet.marks, index, coder, out.n))
+    return out.sheets("folder", str(path))
+
+
+def read_cohort_rows(rows: StudentRows, bank: Bank, *, skip_bad: bool = False) -> Sheets:
+    """Read the caller's own sheets: (student, marks) pairs, marks by question id (see :data:`AnswerValue`).
+
+    Errors name the student and the row (1-based position in ``rows``).
+    """
+    coder = _Coder(bank.questions)
+    out = _Collector(coder, len(bank.questions), skip_bad=skip_bad)
+    index = {q.id: j for j, q in enumerate(bank.questions)}
+    for number, pair in enumerate(rows, start=1):
+        student = ""
+        try:
+            if not (isinstance(pair, Sequence) and len(pair) == 2):
+                raise InputError(f"expected a (student, marks) pair, got {type(pair).__name__}", line=number)
+            name, marks = pair
+            student = str(name).strip() if name is not None else ""
+            out.claim(student, None, number)
+            values: Mapping[str, Any] = marks.marks if isinstance(marks, AnswerSheet) else marks
+            codes = [0] * out.n
+            for qid, value in values.items():
+                j = index.get(str(qid))
+                if j is None:
+                    raise InputError(f"item {qid!r} is not in the bank", line=number,
+                                     hint="check the ids against the bank")
+                codes[j] = _value(coder, j, value, number)
+        except InputError as exc:
+            out.fail(exc, student)
+            continue
+        out.add(student, codes)
+    return out.sheets("rows", None)
+
+
+def read_dataframe(frame: Any, bank: Bank, *, skip_bad: bool = False) -> Sheets:
+    """Read a pandas DataFrame: wide (a student column, then item ids) or long (student, id, answer)."""
+    if str(frame.index.name or "").strip().lower() in STUDENT_HEADERS:
+        frame = frame.reset_index()
+    columns = [str(c) for c in frame.columns]
+    lower = [c.strip().lower() for c in columns]
+    ids = {q.id for q in bank.questions}
+    student = next((c for c, low in zip(frame.columns, lower, strict=True) if low in STUDENT_HEADERS), None)
+    if student is None:
+        raise InputError("the DataFrame has no student column", hint=LAYOUT_HINT)
+    qid = next((c for c, low in zip(frame.columns, lower, strict=True) if low in _ID_HEADERS and str(c) not in ids),
+               None)
+    answer = next((c for c, low in zip(frame.columns, lower, strict=True) if low in _ANSWER_HEADERS), None)
+    index = {q.id: j for j, q in enumerate(bank.questions)}
+    if qid is not None and answer is not None:
+        out = _Collector(_Coder(bank.questions), len(bank.questions), skip_bad=skip_bad)
+        records = enumerate(zip(frame[student], frame[qid], frame[answer], strict=True), start=1)
+        _read_long(records, None, index, out, text=False)
+        return out.sheets("long", None)
+    items = [c for c in frame.columns if c != student]
+    unknown = [c for c in items if str(c) not in ids]
+    if unknown:
+        raise InputError(f"column {unknown[0]!r} is not an item of the bank",
+                         hint="a wide DataFrame has a student column, then one column per bank item id")
+    keys = [str(c) for c in items]
+    pairs = ((name, dict(zip(keys, values, strict=True)))
+             for name, *values in frame[[student, *items]].itertuples(index=False, name=None))
+    return read_cohort_rows(pairs, bank, skip_bad=skip_bad)
+
+
+def is_dataframe(value: object) -> bool:
+    """Whether ``value`` is a pandas DataFrame — checked without importing pandas (it is optional)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame)
