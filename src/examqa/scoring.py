@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from examqa.errors import InputError
-from examqa.grading import Grader, KeyGrader
-from examqa.models import Blueprint, Edition, Marks, Question, SubjectSpec
+from examqa.grading import Grader, KeyGrader, check_marks
+from examqa.models import Blueprint, Edition, Marks, PassRule, Question, SubjectSpec
 from examqa.report import (
     GroupResult,
     ItemResult,
@@ -29,6 +29,34 @@ HUNDRED = Fraction(100)
 
 def _pct(points: Fraction, max_points: Fraction) -> Fraction:
     return points * HUNDRED / max_points if max_points else Fraction(0)
+
+
+# --------------------------------------------------------------------------------------------- the rule
+# The pass rule's arithmetic, in one place: ``score`` and ``examqa.engine.pass_probability`` both use it,
+# so a verdict and the probability of that verdict cannot disagree.
+
+
+def clears_floor(rule: PassRule, points: Fraction, max_points: Fraction) -> bool:
+    """Whether ``points`` reach the floor (40 %) of ``max_points``; "이상": the boundary passes."""
+    return points * HUNDRED >= rule.floor_percent * max_points
+
+
+def total_contribution(rule: PassRule, points: Fraction, max_points: Fraction, subjects: int) -> Fraction:
+    """What one subject adds to the quantity held against the total line.
+
+    ``total_points``: its points. ``subject_mean``: its percent ÷ the number of graded subjects, so the
+    sum over subjects is the mean of subject percents ("평균 60점 이상", every subject out of 100).
+    """
+    if rule.basis == "subject_mean":
+        return _pct(points, max_points) / subjects
+    return points
+
+
+def total_line(rule: PassRule, max_points: Fraction) -> Fraction:
+    """The total line in the units of :func:`total_contribution` (``max_points``: all graded subjects)."""
+    if rule.basis == "subject_mean":
+        return rule.total_percent
+    return rule.total_percent * max_points / HUNDRED
 
 
 def format_points(value: Fraction) -> str:
@@ -130,7 +158,7 @@ def score(
             skipped_accredited[spec.name] += 1
             continue
         pts = item_points(q, spec)
-        m = marks.get(q.id, ())
+        m = check_marks(q, marks.get(q.id, ()))  # every entry path meets the same range check here
         status = grade(q, m, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)
         awarded = pts if status == "correct" else Fraction(0)
         t = tallies.setdefault(spec.name, _Tally())
@@ -191,7 +219,7 @@ def score(
             continue
         pts = sum((tallies[s].points for s in present), Fraction(0))
         mx = sum((tallies[s].max_points for s in present), Fraction(0))
-        ok = pts * HUNDRED >= rule.floor_percent * mx
+        ok = clears_floor(rule, pts, mx)
         floor = rule.floor_percent * mx / HUNDRED
         groups.append(GroupResult(name=g.name, name_en=g.name_en, subjects=tuple(present), points=pts,
                                   max_points=mx, percent=round(float(_pct(pts, mx)), 4),
@@ -209,7 +237,7 @@ def score(
             continue
         t = found
         floor = rule.floor_percent * t.max_points / HUNDRED
-        own_ok = t.points * HUNDRED >= rule.floor_percent * t.max_points
+        own_ok = clears_floor(rule, t.points, t.max_points)
         group = group_of.get(spec.name)
         ok = group_passed[group] if group is not None else own_ok
         subjects.append(SubjectResult(
@@ -229,21 +257,21 @@ def score(
 
     total_pts = sum((t.points for t in tallies.values()), Fraction(0))
     total_max = sum((t.max_points for t in tallies.values()), Fraction(0))
+    measure = sum((total_contribution(rule, t.points, t.max_points, len(tallies)) for t in tallies.values()),
+                  Fraction(0))
+    line = total_line(rule, total_max)
+    total_ok = measure >= line
     if rule.basis == "subject_mean":
-        mean = sum((_pct(t.points, t.max_points) for t in tallies.values()), Fraction(0)) / len(tallies)
-        total_ok = mean >= rule.total_percent
-        total_pct = mean
+        total_pct = measure
         if not total_ok:
-            reasons.append(f"평균 {format_points(mean)}점 < {format_points(rule.total_percent)}점")
-            reasons_en.append(f"mean {format_points(mean)} < {format_points(rule.total_percent)} points")
+            reasons.append(f"평균 {format_points(measure)}점 < {format_points(rule.total_percent)}점")
+            reasons_en.append(f"mean {format_points(measure)} < {format_points(rule.total_percent)} points")
     else:
-        total_ok = total_pts * HUNDRED >= rule.total_percent * total_max
         total_pct = _pct(total_pts, total_max)
         if not total_ok:
-            need = rule.total_percent * total_max / HUNDRED
-            reasons.append(f"총점 {format_points(total_pts)}점 < {format_points(need)}점 "
+            reasons.append(f"총점 {format_points(total_pts)}점 < {format_points(line)}점 "
                            f"({format_points(rule.total_percent)}% 미달)")
-            reasons_en.append(f"total {format_points(total_pts)} < {format_points(need)} points "
+            reasons_en.append(f"total {format_points(total_pts)} < {format_points(line)} points "
                               f"(below {format_points(rule.total_percent)}%)")
 
     passed = total_ok and all(s.passed for s in subjects)

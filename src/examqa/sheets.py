@@ -15,6 +15,7 @@ from pathlib import Path
 from examqa.banks import Bank
 from examqa.banks._records import MalformedCSV, csv_rows, read_text
 from examqa.errors import InputError
+from examqa.grading import check_marks
 from examqa.models import AnswerSheet, Marks, Question
 
 _ID_HEADERS = {"id", "qid", "question", "question_id", "문항", "문항번호", "번호"}
@@ -96,21 +97,17 @@ def parse_marks(answer: str, question: Question, *, path: Path | None = None,
     letters = question.label_style == "letter"
     valid = f"A–{chr(64 + n)}" if letters else f"1–{n}"
     tokens = [t for t in _SEPARATORS.split(unicodedata.normalize("NFKC", _spread_circled(answer))) if t]
-    chosen: set[int] = set()
+    chosen: list[int] = []
     for token in tokens:
         if _NUMBER.fullmatch(token):
-            choice = int(token)
+            chosen.append(int(token))
         elif _LETTER.fullmatch(token):
             if not letters:
                 raise InputError(f"answer {token!r} for question {question.id!r} is a letter, but its "
                                  "choices are numbered", path=path, line=line,
                                  hint=f"write a number, {valid}")
-            choice = ord(token.upper()) - ord("A") + 1
+            chosen.append(ord(token.upper()) - ord("A") + 1)
         else:
             raise InputError(f"cannot read answer {answer!r} for question {question.id!r}", path=path,
                              line=line, hint=ANSWER_HINT)
-        if not 1 <= choice <= n:
-            raise InputError(f"answer {token} is out of range for question {question.id!r}: valid choices "
-                             f"are {valid}", path=path, line=line)
-        chosen.add(choice)
-    return tuple(sorted(chosen))
+    return check_marks(question, chosen, path=path, line=line)
