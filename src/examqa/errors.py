@@ -2,7 +2,21 @@
 
 Every error a user can cause is an :class:`ExamqaError`; its ``str()`` is one line that names the file
 and line (when there is one) and what to do. The CLI maps the classes to exit codes in one place
-(:func:`examqa.cli.main`): user errors exit 2, anything else is a bug and exits 1.
+(:func:`examqa.cli.main`): user errors exit 2, anything else is a bug and exits 1. (Exit 3 is not an
+error: a model run that ended with samples still failed — ``--resume`` finishes it.)
+
+::
+
+    ExamqaError                    every error examqa raises on purpose (exit 2)
+    ├── InputError                 a bad file, answer, option value or id; .path, .line, .hint
+    │   └── UsageError             a mistyped command line (unknown option, missing argument)
+    ├── UnknownExamError           an exam id no installed plugin provides
+    ├── PluginError                a plugin (exam, backend, bank format, grader) failed to load
+    ├── TemplateError              a prompt template is missing or fails to render
+    ├── RunConfigMismatch          --resume with a configuration that differs from the stored run
+    └── BackendError               a backend cannot be set up: a missing model, a dead server
+        ├── MissingExtraError      an optional dependency is missing; names the pip install
+        └── GenerationError        one question (solve/stream) could not be answered by the backend
 """
 
 from __future__ import annotations
@@ -38,6 +52,10 @@ class InputError(ExamqaError):
         return f"{where}{self.message}{tail}"
 
 
+class UsageError(InputError):
+    """A mistyped command line: an unknown option, a missing argument, a value of the wrong type."""
+
+
 class UnknownExamError(ExamqaError):
     """An exam id that no installed plugin provides."""
 
@@ -65,3 +83,11 @@ class MissingExtraError(BackendError):
         super().__init__(
             f"{module} is not installed; install it with: pip install 'examqa[{extra}]'"
         )
+
+
+class GenerationError(BackendError):
+    """The backend could not answer one question (``solve``/``stream``): the server failed every retry.
+
+    A whole-paper run never raises it: failed samples are stored in ``errors.jsonl`` and the run ends
+    *incomplete* (exit 3) for ``--resume`` to finish.
+    """

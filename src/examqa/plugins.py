@@ -1,8 +1,18 @@
-"""Domain plugins: how exams get into examqa.
+"""Plugins: how exams, backends, bank formats and graders get into examqa.
 
-A plugin is an entry point in the ``examqa.plugins`` group whose object is a zero-argument callable
-returning a :class:`Domain`. The six built-in domains register through that same group (see
-``pyproject.toml``), exactly as a third-party package would.
+Each extension point is a Protocol plus an entry-point group, and the built-ins register through the
+same groups (``pyproject.toml``) exactly as a third-party package would:
+
+========================  ===================================================  ==========================
+group                     the entry point's object                             built-ins
+========================  ===================================================  ==========================
+``examqa.plugins``        zero-argument callable → :class:`Domain`             the six exam domains
+``examqa.backends``       callable(**settings) → :class:`~examqa.backends.base.Backend`  hf, openai, scripted
+``examqa.bank_formats``   zero-argument callable → :class:`~examqa.banks.BankFormat`      native, kmmlu-pro, …
+``examqa.graders``        zero-argument callable → :class:`~examqa.grading.Grader`        key
+========================  ===================================================  ==========================
+
+Groups are read once, on first use; nothing is imported for a group nobody asks for.
 """
 
 from __future__ import annotations
@@ -10,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -20,6 +31,9 @@ from examqa.grading import Grader, KeyGrader
 from examqa.models import Blueprint
 
 ENTRY_POINT_GROUP = "examqa.plugins"
+BACKENDS_GROUP = "examqa.backends"
+BANK_FORMATS_GROUP = "examqa.bank_formats"
+GRADERS_GROUP = "examqa.graders"
 
 
 @dataclass(frozen=True)
@@ -94,3 +108,41 @@ def get_exam(exam_id: str) -> ExamEntry:
         known = ", ".join(sorted(exams)) or "none installed"
         raise UnknownExamError(f"unknown exam {exam_id!r}; known exams: {known} (see `examqa exams`)")
     return exams[exam_id]
+
+
+# --------------------------------------------------------------------------------------------- other groups
+
+
+@cache
+def group(name: str) -> dict[str, EntryPoint]:
+    """The entry points of group ``name`` by name (not loaded). Two with one name: the first by value wins."""
+    found: dict[str, EntryPoint] = {}
+    for ep in sorted(entry_points(group=name), key=lambda e: (e.name, e.value)):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def load_entry(group_name: str, name: str, what: str) -> Any:
+    """Load entry point ``name`` of ``group_name``; an unknown name lists the known ones."""
+    eps = group(group_name)
+    ep = eps.get(name)
+    if ep is None:
+        known = ", ".join(sorted(eps)) or "none installed"
+        raise PluginError(f"unknown {what} {name!r}; known: {known}")
+    try:
+        return ep.load()
+    except Exception as exc:  # a broken third-party plugin: say which, not a traceback
+        raise PluginError(f"{what} plugin {name!r} ({ep.value}) failed to load: {exc}") from exc
+
+
+@cache
+def get_grader(name: str) -> Grader:
+    """The grader registered as ``name`` in ``examqa.graders`` (``key``: the final-key rule)."""
+    factory = load_entry(GRADERS_GROUP, name, "grader")
+    try:
+        grader = factory()
+    except Exception as exc:
+        raise PluginError(f"grader plugin {name!r} failed to build: {exc}") from exc
+    if not callable(grader):
+        raise PluginError(f"grader plugin {name!r} returned {type(grader).__name__}, which is not callable")
+    return grader  # type: ignore[no-any-return]

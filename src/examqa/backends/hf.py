@@ -6,17 +6,37 @@ passed: a task's stop strings would cut the reasoning. Generation ends on the en
 token limit, nothing else.
 
 torch and transformers are imported when a backend is built, never when this module is imported.
+
+Sampling draws from per-request ``torch.Generator`` objects (seeded from the run's and the request's
+seeds), never from torch's global RNG: two runs in one process do not disturb each other, and a
+request's sample does not depend on which other requests share its batch. The draw is the Gumbel-max
+form of the same distribution (temperature, then top-p, then argmax of logits plus Gumbel noise).
+
+One backend object is safe to share between threads and tasks: calls take turns on the model (a lock),
+and the async side runs generation in a worker thread so the event loop stays free.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from examqa.backends.base import BackendInfo, FinishReason, GenRequest, GenResult, Sampling
+from examqa.backends.base import (
+    BackendInfo,
+    FinishReason,
+    GenRequest,
+    GenResult,
+    Sampling,
+    StreamItem,
+    SyncBackend,
+    ThinkSplitter,
+)
 from examqa.errors import BackendError, MissingExtraError
 
 THINK_CLOSE = "</think>"
@@ -97,53 +117,90 @@ def derive_seed(sampling_seed: int | None, request_seeds: Sequence[int | None]) 
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") & (2**63 - 1)
 
 
-class HFBackend:
+def row_seed(sampling_seed: int | None, request_seed: int | None) -> int:
+    """The seed of one request's generator: derived from the seeds when any is set, else fresh entropy."""
+    derived = derive_seed(sampling_seed, [request_seed])
+    return derived if derived is not None else int.from_bytes(os.urandom(8), "big") & (2**63 - 1)
+
+
+def _gumbel_sampler(torch: Any, generators: list[Any]) -> Any:
+    """A logits processor that adds Gumbel noise row by row from ``generators``: argmax then samples."""
+    from transformers import LogitsProcessor
+
+    class GumbelSampler(LogitsProcessor):
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            rows = [torch.rand(scores.shape[1], generator=g, device=scores.device, dtype=torch.float32)
+                    for g in generators]
+            uniform = torch.stack(rows).clamp_(min=1e-20, max=1.0 - 1e-7)
+            return scores + (-torch.log(-torch.log(uniform))).to(scores.dtype)
+
+    return GumbelSampler()
+
+
+class HFBackend(SyncBackend):
     """Generates with a transformers causal LM, ``batch_size`` prompts at a time, left-padded.
 
     ``presence_penalty`` has no transformers equivalent and is ignored (the result's ``extra`` says so).
-    Sampled results depend on how requests are batched; greedy results do not.
+    ``load=False`` defers loading the model to :meth:`open` (``examqa.backend("hf", …)`` does this, so
+    a run can check its directory before spending minutes on a model).
     """
 
     def __init__(self, model: str | Path, *, trust_remote_code: bool = False, dtype: str = "auto",
-                 device: str = "auto", batch_size: int = 8) -> None:
+                 device: str = "auto", batch_size: int = 8, load: bool = True) -> None:
         if batch_size < 1:
             raise BackendError(f"batch size must be at least 1, got {batch_size}")
-        torch, transformers = _import_torch()
-        self._torch = torch
-        name = str(model)
-        self.device = resolve_device(torch, device)
-        self.dtype = resolve_dtype(torch, dtype, self.device)
+        self.model_name = str(model)
         self.batch_size = batch_size
-        self.model_name = name
-        self.tokenizer, self.model = self._load(transformers, name, trust_remote_code)
+        self._trust_remote_code = trust_remote_code
+        self._dtype_name = dtype
+        self._device_name = device
+        self._lock = threading.Lock()
+        self._loaded = False
+        self.info = BackendInfo(name="hf", model=self.model_name, streams=True, settings={
+            "dtype": dtype, "device": device, "batch_size": batch_size, "trust_remote_code": trust_remote_code,
+        })
+        if load:
+            self.open()
 
-        tok = self.tokenizer
-        tok.padding_side = "left"  # generation continues from the right end of every row
-        eos_ids: list[int] = []
-        for candidate in (tok.eos_token_id, getattr(self.model.generation_config, "eos_token_id", None)):
-            for i in candidate if isinstance(candidate, list) else [candidate]:
-                if isinstance(i, int) and i not in eos_ids:
-                    eos_ids.append(i)
-        if not eos_ids:
-            raise BackendError(f"{name}: the tokenizer declares no end-of-turn (eos) token")
-        self.eos_ids = eos_ids
-        if tok.pad_token_id is None:
-            tok.pad_token = tok.convert_ids_to_tokens(eos_ids[0])
-        self.pad_id: int = tok.pad_token_id
-        think = tok.convert_tokens_to_ids(THINK_CLOSE)
-        self.think_close_id: int | None = (
-            think if isinstance(think, int) and think != tok.unk_token_id else None
-        )
-        self.info = BackendInfo(
-            name="hf",
-            model=name,
-            settings={
-                "dtype": str(self.dtype).removeprefix("torch."),
-                "device": self.device,
-                "batch_size": batch_size,
-                "trust_remote_code": trust_remote_code,
-            },
-        )
+    def open(self) -> None:
+        """Load the tokenizer and model (once); a missing folder or unknown hub id is one clear line."""
+        if self._loaded:  # no lock needed to see it: it only ever turns True
+            return
+        with self._lock:
+            if self._loaded:
+                return
+            torch, transformers = _import_torch()
+            self._torch = torch
+            name = self.model_name
+            self.device = resolve_device(torch, self._device_name)
+            self.dtype = resolve_dtype(torch, self._dtype_name, self.device)
+            self.tokenizer, self.model = self._load(transformers, name, self._trust_remote_code)
+            tok = self.tokenizer
+            tok.padding_side = "left"  # generation continues from the right end of every row
+            eos_ids: list[int] = []
+            for candidate in (tok.eos_token_id, getattr(self.model.generation_config, "eos_token_id", None)):
+                for i in candidate if isinstance(candidate, list) else [candidate]:
+                    if isinstance(i, int) and i not in eos_ids:
+                        eos_ids.append(i)
+            if not eos_ids:
+                raise BackendError(f"{name}: the tokenizer declares no end-of-turn (eos) token")
+            self.eos_ids = eos_ids
+            if tok.pad_token_id is None:
+                tok.pad_token = tok.convert_ids_to_tokens(eos_ids[0])
+            self.pad_id: int = tok.pad_token_id
+            think = tok.convert_tokens_to_ids(THINK_CLOSE)
+            self.think_close_id: int | None = (
+                think if isinstance(think, int) and think != tok.unk_token_id else None
+            )
+            self.info = BackendInfo(name="hf", model=name, streams=True, settings={
+                "dtype": str(self.dtype).removeprefix("torch."), "device": self.device,
+                "batch_size": self.batch_size, "trust_remote_code": self._trust_remote_code,
+            })
+            self._loaded = True
+
+    async def aopen(self) -> None:
+        """Load the model in a worker thread (loading a real model takes a while)."""
+        await asyncio.to_thread(self.open)
 
     def _load(self, transformers: Any, name: str, trust_remote_code: bool) -> tuple[Any, Any]:
         """Load tokenizer and model; a missing folder or unreachable hub id is one clear line."""
@@ -172,6 +229,7 @@ class HFBackend:
 
     def render(self, request: GenRequest, sampling: Sampling) -> str:
         """The chat-templated prompt text for one request."""
+        self.open()
         text: str = self.tokenizer.apply_chat_template(
             list(request.messages), add_generation_prompt=True, enable_thinking=sampling.thinking,
             tokenize=False,
@@ -180,43 +238,61 @@ class HFBackend:
 
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> Iterator[GenResult]:
         """Yield one result per request, batch by batch in the order given."""
+        self.open()
         for start in range(0, len(requests), self.batch_size):
             yield from self._generate_batch(requests[start:start + self.batch_size], sampling)
 
-    def _generate_kwargs(self, sampling: Sampling) -> dict[str, Any]:
+    def _generate_kwargs(self, sampling: Sampling, batch: Sequence[GenRequest]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "max_new_tokens": sampling.max_new_tokens,
             "eos_token_id": self.eos_ids,
             "pad_token_id": self.pad_id,
-            "do_sample": not sampling.greedy,
+            "do_sample": False,
+            # A model's generation_config may carry sampling defaults; they must not leak in.
+            "temperature": None, "top_p": None, "top_k": None,
         }
         if not sampling.greedy:
-            kwargs["temperature"] = sampling.temperature
-            kwargs["top_p"] = sampling.top_p
-        else:
-            # A model's generation_config may carry sampling defaults; greedy must not inherit them.
-            kwargs.update(temperature=None, top_p=None, top_k=None)
+            from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopPLogitsWarper
+
+            torch = self._torch
+            generators = []
+            for request in batch:
+                g = torch.Generator(device=self.device)
+                g.manual_seed(row_seed(sampling.seed, request.seed))
+                generators.append(g)
+            processors: list[Any] = [TemperatureLogitsWarper(sampling.temperature)]
+            if sampling.top_p < 1.0:
+                processors.append(TopPLogitsWarper(sampling.top_p))
+            processors.append(_gumbel_sampler(torch, generators))
+            kwargs["logits_processor"] = LogitsProcessorList(processors)
         return kwargs
 
-    def _generate_batch(self, batch: Sequence[GenRequest], sampling: Sampling) -> Iterator[GenResult]:
+    def _run_model(self, batch: Sequence[GenRequest], sampling: Sampling, streamer: Any = None
+                   ) -> tuple[list[str], Any, Any, float]:
         torch = self._torch
         prompts = [self.render(r, sampling) for r in batch]
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = {k: v.to(self.device) for k, v in enc.items()}
-        seed = derive_seed(sampling.seed, [r.seed for r in batch])
+        kwargs = self._generate_kwargs(sampling, batch)
+        if streamer is not None:
+            kwargs["streamer"] = streamer
         t0 = time.perf_counter()
+        with self._lock, torch.inference_mode():
+            out = self.model.generate(**enc, **kwargs)
+        return prompts, enc, out, time.perf_counter() - t0
+
+    def _generate_batch(self, batch: Sequence[GenRequest], sampling: Sampling,
+                        streamer: Any = None) -> Iterator[GenResult]:
+        torch = self._torch
         try:
-            with torch.inference_mode():
-                if seed is not None:
-                    torch.manual_seed(seed)
-                out = self.model.generate(**enc, **self._generate_kwargs(sampling))
+            prompts, enc, out, elapsed = self._run_model(batch, sampling, streamer)
         except torch.OutOfMemoryError as exc:
             message = f"out of memory generating a batch of {len(batch)}; lower --batch-size ({exc})"
-            for request, prompt in zip(batch, prompts, strict=True):
-                yield GenResult(key=request.key, prompt=prompt, output="", finish_reason="error",
-                                error=message)
+            for request in batch:
+                yield GenResult(key=request.key, prompt=self.render(request, sampling), output="",
+                                finish_reason="error", error=message)
             return
-        share = (time.perf_counter() - t0) / len(batch)
+        share = elapsed / len(batch)
         prompt_width = enc["input_ids"].shape[1]
         prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
         extra = {"ignored": ["presence_penalty"]} if sampling.presence_penalty is not None else {}
@@ -241,6 +317,38 @@ class HFBackend:
                 extra=dict(extra),
             )
 
+    async def astream(self, request: GenRequest, sampling: Sampling) -> AsyncIterator[StreamItem]:
+        """Stream one request's text as the model writes it (a transformers streamer in a worker thread)."""
+        await self.aopen()
+        from transformers import TextIteratorStreamer
+
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["result"] = next(self._generate_batch([request], sampling, streamer))
+            except BaseException as exc:  # handed to the consumer below
+                box["error"] = exc
+                streamer.on_finalized_text("", stream_end=True)
+
+        worker = threading.Thread(target=work, name="examqa-hf-stream", daemon=True)
+        worker.start()
+        splitter = ThinkSplitter(request.key, thinking=sampling.thinking)
+        done = object()
+        while True:
+            piece = await asyncio.to_thread(next, streamer, done)
+            if piece is done:
+                break
+            for delta in splitter.feed(str(piece)):
+                yield delta
+        for delta in splitter.flush():
+            yield delta
+        await asyncio.to_thread(worker.join)
+        if "error" in box:
+            raise box["error"]
+        yield box["result"]
+
     def _reasoning_tokens(self, ids: list[int], thinking: bool) -> int | None:
         """Tokens up to and including ``</think>``; all of them if the reasoning never closed."""
         if not thinking:
@@ -250,4 +358,11 @@ class HFBackend:
         return len(ids)
 
 
-__all__ = ["HFBackend", "derive_seed", "resolve_device", "resolve_dtype"]
+def create(*, model: str | Path, dtype: str = "auto", device: str = "auto", batch_size: int = 8,
+           trust_remote_code: bool = False) -> HFBackend:
+    """Entry point of ``examqa.backends``: ``examqa.backend("hf", model=…)``; the model loads on first use."""
+    return HFBackend(model, dtype=dtype, device=device, batch_size=batch_size,
+                     trust_remote_code=trust_remote_code, load=False)
+
+
+__all__ = ["HFBackend", "create", "derive_seed", "resolve_device", "resolve_dtype", "row_seed"]

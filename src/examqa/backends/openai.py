@@ -1,7 +1,7 @@
-"""The ``openai`` backend: chat completions from vLLM-class OpenAI-compatible servers.
+"""The ``openai`` backend: chat completions from vLLM-class OpenAI-compatible servers, async at its core.
 
 One :class:`OpenAIBackend` talks to one or more base URLs (``http://host:port/v1``: replicas of the same
-model) with a bounded number of requests in flight, spread least-in-flight first, and retries what a
+model) with at most ``concurrency`` requests in flight, spread least-in-flight first, and retries what a
 busy or flaky server throws at a long run: 429 (honouring ``Retry-After``), 5xx, 408/409, timeouts,
 refused or dropped connections and malformed bodies, with exponential backoff and full jitter. A
 request that still fails comes back as a result with ``finish_reason="error"`` — never as an answer.
@@ -11,151 +11,66 @@ run with a reasoning parser (vLLM ``--reasoning-parser``) returns the thinking i
 or ``reasoning`` and the answer in ``content``; one without returns ``reasoning</think>answer`` (the
 prompt opened ``<think>``) in ``content``. Both end up in a :class:`GenResult` the engine grades alike.
 
-Threads and Ctrl-C: :meth:`OpenAIBackend.generate` is a plain generator. It runs an asyncio loop in a
-daemon thread and hands each result over a queue the moment it arrives. Ctrl-C raises
-KeyboardInterrupt in the main thread, i.e. in the consumer; when the consumer stops iterating (the
-engine closes the generator in a ``finally``) the generator cancels the requests in flight, waits a few
-seconds for the loop to wind down, and returns. Results not yet received are simply not stored, so
-``--resume`` regenerates them.
+Async, threads and loops. Everything runs on the caller's event loop with one HTTP client library
+(aiohttp): ``agenerate`` and ``astream`` start no thread and no loop. The backend keeps, *per event
+loop*, one connection pool, one ``concurrency`` budget shared by every call on that loop, and what it
+has learnt about each URL (in flight, resting, down), so 64 concurrent ``asolve`` calls share one pool.
+Using the object from several threads (each with its own loop) is safe: each loop gets its own state.
+``await backend.aclose()`` (or ``async with``) closes the current loop's pool. The synchronous
+``generate`` drives ``agenerate`` on a private loop in the caller's thread and closes that loop's pool
+when it ends; Ctrl-C cancels the requests in flight and propagates.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import json
 import logging
-import math
 import os
-import queue
 import random
 import threading
-import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import aiohttp
-import httpx
 
-from examqa.backends.base import BackendInfo, FinishReason, GenRequest, GenResult, Sampling
+from examqa.backends._wire import (
+    REASONING_FIELDS,
+    Answer,
+    StreamState,
+    body_message,
+    deep_merge,
+    parse_retry_after,
+    read_completion,
+    redact_url,
+    refused,
+    render_messages,
+    sse_events,
+)
+from examqa.backends.base import (
+    AsyncBackend,
+    BackendInfo,
+    GenRequest,
+    GenResult,
+    Sampling,
+    StreamItem,
+    TextDelta,
+    ThinkSplitter,
+    iterate_sync,
+    run_sync,
+)
 from examqa.errors import BackendError
 
-__all__ = ["OpenAIBackend", "parse_retry_after", "render_messages"]
+__all__ = ["OpenAIBackend", "create", "parse_retry_after", "render_messages"]
 
 log = logging.getLogger(__name__)
 
-REASONING_FIELDS = ("reasoning_content", "reasoning")
-"""Where servers put the parsed reasoning: ``reasoning_content`` (vLLM < 0.11, SGLang, llama.cpp,
-FriendliAI) and ``reasoning`` (newer vLLM)."""
-
 _RETRY_STATUS = frozenset({408, 409, 429})
-_MESSAGE_CHARS = 300
-
-
-def render_messages(messages: Sequence[Mapping[str, str]]) -> str:
-    """Chat messages as readable text (``[role]\\ncontent`` blocks): the server applies the template."""
-    return "\n\n".join(f"[{m.get('role', '?')}]\n{m.get('content', '')}" for m in messages)
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent/invalid."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:  # an HTTP date is GMT by definition
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-        return max(0.0, seconds)
-    if not math.isfinite(seconds) or seconds < 0:
-        return None
-    return seconds
-
-
-def _redact_url(url: str) -> str:
-    """The URL without user:password, for anything shown or stored."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
-
-
-def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` updated by ``extra``; nested objects merge so extra_body can add template kwargs."""
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _server_message(response: httpx.Response) -> str:
-    """The error text a server put in its body (OpenAI, vLLM and FastAPI shapes), shortened."""
-    return _body_message(response.content)
-
-
-def _body_message(raw: bytes) -> str:
-    """The error text in a response body, shortened: ``error.message``, ``message``, ``detail`` or the text."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        data = None
-    text: Any = None
-    if isinstance(data, dict):
-        err = data.get("error")
-        text = err.get("message") if isinstance(err, dict) else err
-        text = text or data.get("message") or data.get("detail")
-    if not text:
-        text = raw.decode("utf-8", errors="replace")
-    flat = " ".join(str(text).split())
-    return flat[:_MESSAGE_CHARS] + ("…" if len(flat) > _MESSAGE_CHARS else "")
-
-
-def _refused(exc: BaseException) -> bool:
-    """Whether a connect error was a refusal: the async stack wraps the OS error a few levels down."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _describe(exc: httpx.TransportError, timeout_s: float, connect_timeout_s: float) -> str:
-    """A short reason for a transport failure (no request details: headers would carry the key)."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"connect timed out after {connect_timeout_s:g} s"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no response within {timeout_s:g} s ({type(exc).__name__})"
-    if isinstance(exc, httpx.ConnectError):
-        return "connection refused" if _refused(exc) else f"cannot connect: {exc}"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        return f"connection dropped ({exc or type(exc).__name__})"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _describe_aiohttp(exc: BaseException, timeout_s: float, connect_timeout_s: float) -> tuple[str, bool]:
-    """A short reason for a failed POST on the async path, and whether the URL was unreachable."""
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return f"connect timed out after {connect_timeout_s:g} s", True
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return ("connection refused" if _refused(exc) else f"cannot connect: {exc}"), True
-    if isinstance(exc, TimeoutError):  # aiohttp's read timeouts subclass it
-        return f"no response within {timeout_s:g} s ({type(exc).__name__})", False
-    return f"connection dropped ({exc or type(exc).__name__})", False
+DEFAULT_CONCURRENCY = 64
 
 
 class _Retry(Exception):
@@ -174,7 +89,7 @@ class _Fail(Exception):
 
 @dataclass
 class _Endpoint:
-    """One base URL and what the scheduler knows about it."""
+    """One base URL and what the scheduler knows about it (per event loop)."""
 
     url: str
     shown: str
@@ -187,22 +102,28 @@ class _Endpoint:
     """Skipped (while another URL is usable) until this loop time."""
 
 
-@dataclass(frozen=True)
-class _Answer:
-    """The parts of a completion that go into a GenResult."""
+@dataclass
+class _LoopState:
+    """What the backend holds for one event loop: the pool, the in-flight budget, the URLs' health."""
 
-    output: str
-    finish_reason: FinishReason
-    reasoning: str | None
-    content: str | None
-    server_split: bool
-    prompt_tokens: int
-    completion_tokens: int
-    reasoning_tokens: int | None
-    extra: dict[str, Any]
+    session: aiohttp.ClientSession
+    slots: asyncio.Semaphore
+    endpoints: list[_Endpoint]
+    turn: list[int] = field(default_factory=lambda: [0])
 
 
-class OpenAIBackend:
+def _describe(exc: BaseException, timeout_s: float, connect_timeout_s: float) -> tuple[str, bool]:
+    """A short reason for a failed request, and whether the URL was unreachable."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"connect timed out after {connect_timeout_s:g} s", True
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ("connection refused" if refused(exc) else f"cannot connect: {exc}"), True
+    if isinstance(exc, TimeoutError):  # aiohttp's read timeouts subclass it
+        return f"no response within {timeout_s:g} s ({type(exc).__name__})", False
+    return f"connection dropped ({exc or type(exc).__name__})", False
+
+
+class OpenAIBackend(AsyncBackend):
     """Chat completions from OpenAI-compatible servers (vLLM, SGLang, llama.cpp, hosted endpoints).
 
     The API key comes from the environment only (``api_key_env``, else ``OPENAI_API_KEY``); it is sent
@@ -214,19 +135,21 @@ class OpenAIBackend:
     request stops at its first failed attempt instead of a full retry series, so a dead fleet ends a
     long run in about a minute rather than hours; a short restart is still ridden out by retries."""
 
-    def __init__(self, base_urls: Sequence[str], model: str, *, concurrency: int = 8,
+    def __init__(self, base_urls: Sequence[str], model: str, *, concurrency: int = DEFAULT_CONCURRENCY,
                  api_key_env: str = "EXAMQA_API_KEY", timeout_s: float = 600.0,
                  connect_timeout_s: float = 10.0, max_retries: int = 6, backoff_base_s: float = 1.0,
                  backoff_max_s: float = 60.0, retry_after_max_s: float = 300.0,
                  extra_body: Mapping[str, Any] | None = None, send_thinking: bool = True,
                  reasoning_field: str | None = None) -> None:
-        """Set up the client; nothing is contacted until :meth:`check_health` or :meth:`generate`.
+        """Set up the client; nothing is contacted until :meth:`aopen`/:meth:`check_health` or a request.
 
-        ``timeout_s`` bounds each request's wait for the reply (reasoning is slow: the default is ten
-        minutes); ``connect_timeout_s`` bounds connecting. ``extra_body`` is merged into every request
-        (nested objects merge; its values win). ``send_thinking=False`` leaves ``chat_template_kwargs``
-        out for endpoints that reject it. ``reasoning_field`` names the response field holding parsed
-        reasoning; by default ``reasoning_content`` and then ``reasoning`` are tried.
+        ``concurrency`` bounds the requests in flight through this object on one event loop, across all
+        calls and URLs. ``timeout_s`` bounds each request's wait for the reply (reasoning is slow: the
+        default is ten minutes) — for a stream, the wait between chunks; ``connect_timeout_s`` bounds
+        connecting. ``extra_body`` is merged into every request (nested objects merge; its values win).
+        ``send_thinking=False`` leaves ``chat_template_kwargs`` out for endpoints that reject it.
+        ``reasoning_field`` names the response field holding parsed reasoning; by default
+        ``reasoning_content`` and then ``reasoning`` are tried.
         """
         urls = [u.strip().rstrip("/") for u in base_urls if u.strip()]
         if not urls:
@@ -234,7 +157,7 @@ class OpenAIBackend:
         for url in urls:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise BackendError(f"base URL {_redact_url(url)!r} is not an http(s) URL "
+                raise BackendError(f"base URL {redact_url(url)!r} is not an http(s) URL "
                                    "(expected e.g. http://127.0.0.1:8000/v1)")
         if concurrency < 1:
             raise BackendError(f"concurrency must be at least 1, not {concurrency}")
@@ -257,8 +180,11 @@ class OpenAIBackend:
         self._api_key_env = api_key_env
         self._api_key = os.environ.get(api_key_env) or os.environ.get("OPENAI_API_KEY") or None
         self._rng = random.Random()
-        self.info = BackendInfo(name="openai", model=model, settings={
-            "base_urls": [_redact_url(u) for u in urls], "concurrency": concurrency,
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        self._healthy = False
+        self.info = BackendInfo(name="openai", model=model, streams=True, settings={
+            "base_urls": [redact_url(u) for u in urls], "concurrency": concurrency,
             "timeout_s": timeout_s, "connect_timeout_s": connect_timeout_s, "max_retries": max_retries,
             "extra_body": self._extra_body, "send_thinking": send_thinking,
             "reasoning_fields": list(self._reasoning_fields), "api_key_env": api_key_env,
@@ -266,7 +192,7 @@ class OpenAIBackend:
         })
 
     def __repr__(self) -> str:
-        shown = ", ".join(_redact_url(u) for u in self._urls)
+        shown = ", ".join(redact_url(u) for u in self._urls)
         return f"OpenAIBackend(model={self._model!r}, base_urls=[{shown}], concurrency={self._concurrency})"
 
     # ------------------------------------------------------------------------------ plumbing
@@ -282,6 +208,29 @@ class OpenAIBackend:
         # sock_read bounds the wait between bytes, which for a non-streamed completion is the wait for
         # the whole reply; no total limit, since a long reasoning trace is not a fault.
         return aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout_s, sock_read=self._timeout_s)
+
+    def _state(self) -> _LoopState:
+        """This loop's pool, budget and URL health, created on first use."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            state = self._states.get(loop)
+            if state is None or state.session.closed:
+                # aiohttp, not httpx.AsyncClient: with many requests in flight httpx's pool costs
+                # several times more client time (docs/benchmarks.md, encode/httpx#3215).
+                session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
+                                                timeout=self._timeout(), headers=self._headers())
+                state = _LoopState(session=session, slots=asyncio.Semaphore(self._concurrency),
+                                   endpoints=[_Endpoint(url=u, shown=redact_url(u)) for u in self._urls])
+                self._states[loop] = state
+            return state
+
+    async def aclose(self) -> None:
+        """Close the current event loop's connection pool (a later call opens a new one)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            state = self._states.pop(loop, None)
+        if state is not None and not state.session.closed:
+            await state.session.close()
 
     def request_body(self, request: GenRequest, sampling: Sampling) -> dict[str, Any]:
         """The JSON body sent for ``request``: no ``stop`` strings, since they would cut the reasoning."""
@@ -299,11 +248,11 @@ class OpenAIBackend:
             body["presence_penalty"] = sampling.presence_penalty
         if self._send_thinking:
             body["chat_template_kwargs"] = {"enable_thinking": sampling.thinking}
-        return _deep_merge(body, self._extra_body)
+        return deep_merge(body, self._extra_body)
 
     # ------------------------------------------------------------------------------ health
 
-    def check_health(self) -> dict[str, list[str]]:
+    async def acheck_health(self) -> dict[str, list[str]]:
         """Ask every base URL for ``/models``; return the model ids each serves.
 
         Raises :class:`BackendError` with one line saying what to do when a URL cannot be reached or
@@ -311,27 +260,27 @@ class OpenAIBackend:
         yet serves any requested name.
         """
         served: dict[str, list[str]] = {}
-        timeout = httpx.Timeout(max(self._connect_timeout_s, 30.0), connect=self._connect_timeout_s)
-        with httpx.Client(timeout=timeout, headers=self._headers()) as client:
+        read_s = max(self._connect_timeout_s, 30.0)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout_s, sock_read=read_s)
+        async with aiohttp.ClientSession(timeout=timeout, headers=self._headers()) as client:
             for url in self._urls:
-                shown = _redact_url(url)
+                shown = redact_url(url)
                 try:
-                    response = client.get(f"{url}/models")
-                except httpx.TransportError as exc:
-                    reason = _describe(exc, timeout.read or 30.0, self._connect_timeout_s)
+                    async with client.get(f"{url}/models") as response:
+                        status, raw = response.status, await response.read()
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    reason, _ = _describe(exc, read_s, self._connect_timeout_s)
                     raise BackendError(f"cannot reach {shown}: {reason} — is the server running?") from None
-                if response.status_code in (401, 403):
-                    raise BackendError(f"{shown} rejected the request (HTTP {response.status_code}): "
-                                       f"{self._redact(_server_message(response))} — set "
-                                       f"{self._api_key_env} to a valid API key")
-                if response.status_code == 404:
-                    raise BackendError(f"{shown}/models not found (HTTP 404) — the base URL usually "
-                                       "ends in /v1")
-                if response.status_code >= 400:
-                    raise BackendError(f"{shown} is not healthy (HTTP {response.status_code}): "
-                                       f"{self._redact(_server_message(response))}")
+                if status in (401, 403):
+                    raise BackendError(f"{shown} rejected the request (HTTP {status}): "
+                                       f"{self._redact(body_message(raw))} — set {self._api_key_env} to a "
+                                       "valid API key")
+                if status == 404:
+                    raise BackendError(f"{shown}/models not found (HTTP 404) — the base URL usually ends in /v1")
+                if status >= 400:
+                    raise BackendError(f"{shown} is not healthy (HTTP {status}): {self._redact(body_message(raw))}")
                 try:
-                    data = response.json().get("data", [])
+                    data = json.loads(raw).get("data", [])
                     ids = [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
                 except (ValueError, AttributeError, TypeError):
                     ids = []
@@ -340,45 +289,69 @@ class OpenAIBackend:
                     log.warning("%s serves %s, not %r; requests may fail", shown, ", ".join(ids), self._model)
         return served
 
+    def check_health(self) -> dict[str, list[str]]:
+        """:meth:`acheck_health` for synchronous callers."""
+        result: dict[str, list[str]] = run_sync(self.acheck_health)
+        return result
+
+    async def aopen(self) -> None:
+        """Check every URL once (``/models``); a dead or misconfigured server is one clear error."""
+        if not self._healthy:
+            await self.acheck_health()
+            self._healthy = True
+
     # ------------------------------------------------------------------------------ generate
 
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> Iterator[GenResult]:
-        """Yield one :class:`GenResult` per request as each completes (any order); see the module doc."""
+        """Yield one :class:`GenResult` per request as each completes (any order), on a private loop."""
+        todo = list(requests)
+
+        async def owned() -> AsyncIterator[GenResult]:
+            try:
+                async for result in self.agenerate(todo, sampling):
+                    yield result
+            finally:
+                await self.aclose()  # the private loop ends with this call: close its pool too
+
+        return iterate_sync(owned) if todo else iter(())
+
+    async def agenerate(self, requests: Sequence[GenRequest], sampling: Sampling) -> AsyncIterator[GenResult]:
+        """Yield one :class:`GenResult` per request as each completes (any order), on the running loop.
+
+        Closing the iterator early (or cancelling its consumer) cancels the requests in flight.
+        """
         todo = list(requests)
         if not todo:
             return
-        runner = _LoopThread(lambda emit: self._run(todo, sampling, emit))
-        runner.start()
+        state = self._state()
+        pending = iter(todo)
+        done: asyncio.Queue[GenResult | BaseException] = asyncio.Queue()
+
+        async def worker() -> None:
+            # Workers pull lazily from one iterator, so a million queued requests cost no more than a few.
+            try:
+                for request in pending:
+                    done.put_nowait(await self._complete(state, request, sampling))
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # a bug: hand it to the consumer rather than hang it
+                done.put_nowait(exc)
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(self._concurrency, len(todo)))]
         try:
             for _ in range(len(todo)):
-                yield runner.next_result()
+                item = await done.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
         finally:
-            runner.stop()
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
 
-    async def _run(self, requests: list[GenRequest], sampling: Sampling,
-                   emit: Callable[[GenResult], None]) -> None:
-        """Complete every request with at most ``concurrency`` in flight; emit each result when done."""
-        endpoints = [_Endpoint(url=u, shown=_redact_url(u)) for u in self._urls]
-        pending = iter(requests)
-        turn = [0]
-        # aiohttp, not httpx.AsyncClient, on this hot path: with many requests in flight httpx's
-        # connection pool costs several times more client time (docs/benchmarks.md, encode/httpx#3215).
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
-        client = aiohttp.ClientSession(connector=connector, timeout=self._timeout(), headers=self._headers())
-        async with client:
-
-            async def worker() -> None:
-                # Workers pull lazily from one iterator, so in-flight never exceeds the worker count
-                # and a million queued requests cost no more than eight.
-                for request in pending:
-                    emit(await self._complete(client, endpoints, turn, request, sampling))
-
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(self._concurrency, len(requests))):
-                    group.create_task(worker())
-
-    def _pick(self, endpoints: list[_Endpoint], turn: list[int]) -> _Endpoint:
+    def _pick(self, state: _LoopState) -> _Endpoint:
         """Least in flight among usable URLs, rotating ties; the soonest-rested one if none is usable."""
+        endpoints, turn = state.endpoints, state.turn
         now = asyncio.get_running_loop().time()
         usable = [e for e in endpoints if e.resting_until <= now]
         if not usable:
@@ -396,8 +369,20 @@ class OpenAIBackend:
             delay = max(delay, min(retry_after, self._retry_after_max_s))
         return delay
 
-    async def _complete(self, client: aiohttp.ClientSession, endpoints: list[_Endpoint], turn: list[int],
-                        request: GenRequest, sampling: Sampling) -> GenResult:
+    def _note_failure(self, state: _LoopState, endpoint: _Endpoint, failure: _Retry) -> bool:
+        """Record a failed attempt on ``endpoint``; True when every URL has been down for long."""
+        now = asyncio.get_running_loop().time()
+        endpoint.failures += 1
+        if not failure.unreachable:
+            endpoint.down_since = None
+        elif endpoint.down_since is None:
+            endpoint.down_since = now
+        # Rest a failing URL so the others take the load; a 429's Retry-After sets the rest.
+        rest = min(30.0, 0.5 * 2 ** min(endpoint.failures, 6))
+        endpoint.resting_until = now + max(rest, min(failure.retry_after or 0.0, self._retry_after_max_s))
+        return all(e.down_since is not None and now - e.down_since >= self.down_after_s for e in state.endpoints)
+
+    async def _complete(self, state: _LoopState, request: GenRequest, sampling: Sampling) -> GenResult:
         """One request through its retries; always returns a result (an error result if it must)."""
         body = self.request_body(request, sampling)
         prompt = render_messages(request.messages)
@@ -405,42 +390,26 @@ class OpenAIBackend:
         started = loop.time()
         attempt = 0
         while True:
-            endpoint = self._pick(endpoints, turn)
+            endpoint = self._pick(state)
             shown = endpoint.shown
-            endpoint.in_flight += 1
-            t0 = loop.time()
             failure: _Retry | _Fail | None = None
-            try:
-                answer = await self._attempt(client, endpoint, body, sampling)
-            except (_Retry, _Fail) as exc:
-                failure = exc
-            finally:
-                endpoint.in_flight -= 1
+            async with state.slots:
+                endpoint.in_flight += 1
+                t0 = loop.time()
+                try:
+                    answer = await self._attempt(state.session, endpoint, body, sampling)
+                except (_Retry, _Fail) as exc:
+                    failure = exc
+                finally:
+                    endpoint.in_flight -= 1
             if failure is None:
                 endpoint.failures, endpoint.down_since, endpoint.resting_until = 0, None, 0.0
-                return GenResult(
-                    key=request.key, prompt=prompt, output=answer.output,
-                    finish_reason=answer.finish_reason, reasoning=answer.reasoning,
-                    content=answer.content, server_split=answer.server_split,
-                    prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
-                    reasoning_tokens=answer.reasoning_tokens, latency_s=round(loop.time() - t0, 4),
-                    extra={**answer.extra, "base_url": shown, "attempts": attempt + 1,
-                           "wall_s": round(loop.time() - started, 4)},
-                )
+                return self._result(request, prompt, answer, shown, attempt, loop.time() - t0,
+                                    loop.time() - started)
             reason = str(failure)
             if isinstance(failure, _Fail):
                 break
-            now = loop.time()
-            endpoint.failures += 1
-            if not failure.unreachable:
-                endpoint.down_since = None
-            elif endpoint.down_since is None:
-                endpoint.down_since = now
-            # Rest a failing URL so the others take the load; a 429's Retry-After sets the rest.
-            rest = min(30.0, 0.5 * 2 ** min(endpoint.failures, 6))
-            endpoint.resting_until = now + max(rest, min(failure.retry_after or 0.0, self._retry_after_max_s))
-            all_down = all(e.down_since is not None and now - e.down_since >= self.down_after_s
-                           for e in endpoints)
+            all_down = self._note_failure(state, endpoint, failure)
             if all_down:
                 reason = f"{reason} (every base URL has been unreachable for {self.down_after_s:g} s)"
             if attempt >= self._max_retries or all_down:
@@ -455,8 +424,19 @@ class OpenAIBackend:
                          latency_s=round(loop.time() - started, 4),
                          extra={"base_url": shown, "attempts": attempt + 1})
 
+    @staticmethod
+    def _result(request: GenRequest, prompt: str, answer: Answer, shown: str, attempt: int, latency: float,
+                wall: float) -> GenResult:
+        return GenResult(
+            key=request.key, prompt=prompt, output=answer.output, finish_reason=answer.finish_reason,
+            reasoning=answer.reasoning, content=answer.content, server_split=answer.server_split,
+            prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+            reasoning_tokens=answer.reasoning_tokens, latency_s=round(latency, 4),
+            extra={**answer.extra, "base_url": shown, "attempts": attempt + 1, "wall_s": round(wall, 4)},
+        )
+
     async def _attempt(self, client: aiohttp.ClientSession, endpoint: _Endpoint, body: dict[str, Any],
-                       sampling: Sampling) -> _Answer:
+                       sampling: Sampling) -> Answer:
         """POST once; raise :class:`_Retry` or :class:`_Fail`, or return the parsed answer."""
         try:
             async with client.post(f"{endpoint.url}/chat/completions", json=body) as response:
@@ -464,137 +444,136 @@ class OpenAIBackend:
                 retry_after = response.headers.get("retry-after")
                 raw = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            reason, unreachable = _describe_aiohttp(exc, self._timeout_s, self._connect_timeout_s)
+            reason, unreachable = _describe(exc, self._timeout_s, self._connect_timeout_s)
             raise _Retry(reason, unreachable=unreachable) from None
-        if status in _RETRY_STATUS or status >= 500:
-            raise _Retry(f"HTTP {status}: {_body_message(raw)}", retry_after=parse_retry_after(retry_after))
-        if status >= 300:
-            raise _Fail(f"HTTP {status}: {_body_message(raw)}")
+        self._check_status(status, retry_after, raw)
         try:
             data = json.loads(raw)
         except ValueError:
             raise _Retry(f"malformed response: not JSON ({len(raw)} bytes)") from None
         try:
-            return self._answer(data, sampling)
+            return read_completion(data, self._reasoning_fields, sampling.thinking)
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise _Retry(f"malformed response: no usable choices[0].message ({type(exc).__name__})") from None
 
-    def _answer(self, data: Any, sampling: Sampling) -> _Answer:
-        """Map one chat-completion JSON object to the parts of a GenResult (raises on a bad shape)."""
-        choice = data["choices"][0]
-        message = choice["message"]
-        if not isinstance(message, dict):
-            raise TypeError("message is not an object")
-        content = message.get("content")
-        reasoning: str | None = None
-        field_used: str | None = None
-        for name in self._reasoning_fields:
-            if isinstance(message.get(name), str):
-                reasoning, field_used = message[name], name
-                break
-        raw_finish = choice.get("finish_reason")
-        finish: FinishReason = "length" if raw_finish == "length" else "stop"
-        extra: dict[str, Any] = {"finish_reason_raw": raw_finish}
-        if reasoning is None:
-            # No parser on the server: the raw text is ``reasoning</think>answer`` in reasoning mode.
-            output = content or ""
-            split_reasoning, split_content, server_split = None, None, False
-        elif not sampling.thinking and not content:
-            # A deepseek_r1-style parser calls everything before a </think> reasoning, and with thinking
-            # off the prompt already closed the block: this "reasoning" is the answer.
-            output, split_reasoning, split_content, server_split = reasoning, None, reasoning, True
-            extra["reasoning_relabelled"] = True
-        else:
-            split_reasoning, split_content, server_split = reasoning, content, True
-            # No content means the reasoning never closed; the record must not pretend it did.
-            output = reasoning if content is None else f"{reasoning}</think>{content}"
-        if field_used:
-            extra["reasoning_field"] = field_used
-        usage = data.get("usage") or {}
-        details = usage.get("completion_tokens_details") or {}
-        reasoning_tokens = details.get("reasoning_tokens") if isinstance(details, dict) else None
-        if not reasoning_tokens and split_reasoning:
-            # vLLM counts only tokens between a <think> and </think> *in the output*; EXAONE's template
-            # opens <think> in the prompt, so it reports 0 for real reasoning. Unknown beats wrong.
-            reasoning_tokens = None
-        return _Answer(output=output, finish_reason=finish, reasoning=split_reasoning,
-                       content=split_content, server_split=server_split,
-                       prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                       completion_tokens=int(usage.get("completion_tokens") or 0),
-                       reasoning_tokens=int(reasoning_tokens) if reasoning_tokens is not None else None,
-                       extra=extra)
+    @staticmethod
+    def _check_status(status: int, retry_after: str | None, raw: bytes) -> None:
+        if status in _RETRY_STATUS or status >= 500:
+            raise _Retry(f"HTTP {status}: {body_message(raw)}", retry_after=parse_retry_after(retry_after))
+        if status >= 300:
+            raise _Fail(f"HTTP {status}: {body_message(raw)}")
 
+    # ------------------------------------------------------------------------------ stream
 
-_END = object()
+    async def astream(self, request: GenRequest, sampling: Sampling) -> AsyncIterator[StreamItem]:
+        """Stream one request (``"stream": true`` over server-sent events): deltas, then the result.
 
-
-class _Crash:
-    """An exception raised inside the loop thread, carried over to the consumer."""
-
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-class _LoopThread:
-    """An asyncio loop in a daemon thread, feeding results to a synchronous consumer through a queue."""
-
-    STOP_GRACE_S = 10.0
-
-    def __init__(self, make: Callable[[Callable[[GenResult], None]], Coroutine[Any, Any, None]]) -> None:
-        self._make = make
-        self._out: queue.Queue[object] = queue.Queue()
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[Any] | None = None
-        self._thread = threading.Thread(target=self._main, name="examqa-openai", daemon=True)
-
-    def start(self) -> None:
-        """Start the thread and wait until its loop can be cancelled."""
-        self._thread.start()
-        self._ready.wait()
-
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._body())
-        except asyncio.CancelledError:
-            pass  # the consumer stopped early and cancelled us
-        except BaseException as exc:  # a bug: hand it to the consumer rather than die silently
-            self._out.put(_Crash(exc))
-        finally:
-            self._ready.set()
-            self._out.put(_END)
-
-    async def _body(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
-        self._ready.set()
-        await self._make(self._out.put)
-
-    def next_result(self) -> GenResult:
-        """Block until the next result; re-raise a crash from the loop thread."""
+        Failures before the first delta are retried like any request. Once text has been shown it
+        cannot be taken back, so a failure mid-stream ends the stream with an error result.
+        """
+        state = self._state()
+        body = {**self.request_body(request, sampling), "stream": True,
+                "stream_options": {"include_usage": True}}
+        prompt = render_messages(request.messages)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        attempt = 0
+        reason = ""
+        shown = ""
         while True:
-            try:
-                # A timeout keeps the wait interruptible by Ctrl-C on every platform.
-                item = self._out.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if isinstance(item, GenResult):
-                return item
-            if isinstance(item, _Crash):
-                exc = item.exc
-                if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-                    exc = exc.exceptions[0]
-                raise exc
-            raise RuntimeError("the openai backend stopped before returning every result")
+            endpoint = self._pick(state)
+            shown = endpoint.shown
+            stream = StreamState(self._reasoning_fields)
+            splitter = ThinkSplitter(request.key, thinking=sampling.thinking)
+            shown_any = False
+            failure: _Retry | _Fail | None = None
+            async with state.slots:
+                endpoint.in_flight += 1
+                t0 = loop.time()
+                try:
+                    chunks = self._stream_attempt(state.session, endpoint, body, stream)
+                    async with contextlib.aclosing(chunks):
+                        async for thought, text in chunks:
+                            for delta in self._deltas(request.key, thought, text, splitter):
+                                shown_any = True
+                                yield delta
+                except (_Retry, _Fail) as exc:
+                    failure = exc
+                finally:
+                    endpoint.in_flight -= 1
+            if failure is None:
+                for delta in splitter.flush():
+                    yield delta
+                endpoint.failures, endpoint.down_since, endpoint.resting_until = 0, None, 0.0
+                yield self._result(request, prompt, stream.answer(sampling.thinking), shown, attempt,
+                                   loop.time() - t0, loop.time() - started)
+                return
+            reason = str(failure)
+            if isinstance(failure, _Fail) or shown_any:
+                break
+            all_down = self._note_failure(state, endpoint, failure)
+            if attempt >= self._max_retries or all_down:
+                break
+            attempt += 1
+            await asyncio.sleep(self._backoff(attempt - 1, failure.retry_after))
+        message = self._redact(f"{reason} after {attempt + 1} attempt(s) ({shown})")
+        yield GenResult(key=request.key, prompt=prompt, output="", finish_reason="error", error=message,
+                        latency_s=round(loop.time() - started, 4), extra={"base_url": shown, "attempts": attempt + 1})
 
-    def stop(self) -> None:
-        """Cancel whatever is in flight and wait (bounded) for the loop thread to end."""
-        loop, task = self._loop, self._task
-        if loop is not None and task is not None and self._thread.is_alive():
-            # The loop may close between the check and the call: then nothing is left to cancel.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(task.cancel)
-        self._thread.join(self.STOP_GRACE_S)
-        if self._thread.is_alive():
-            log.warning("openai backend: requests still winding down after %.0f s; leaving them",
-                        self.STOP_GRACE_S)
+    @staticmethod
+    def _deltas(key: str, thought: str, text: str, splitter: ThinkSplitter) -> list[TextDelta]:
+        out = [TextDelta(key, "reasoning", thought)] if thought else []
+        if text:
+            # Without a reasoning parser the content carries ``reasoning</think>answer``: split it here.
+            out += splitter.feed(text) if not thought else [TextDelta(key, "answer", text)]
+        return out
+
+    async def _stream_attempt(self, client: aiohttp.ClientSession, endpoint: _Endpoint, body: dict[str, Any],
+                              stream: StreamState) -> AsyncGenerator[tuple[str, str], None]:
+        try:
+            async with client.post(f"{endpoint.url}/chat/completions", json=body) as response:
+                if response.status >= 300:
+                    self._check_status(response.status, response.headers.get("retry-after"),
+                                       await response.read())
+                buffer = bytearray()
+                async for piece in response.content.iter_any():
+                    buffer += piece
+                    for data in sse_events(buffer):
+                        if data.strip() == b"[DONE]":
+                            stream.done = True
+                            continue
+                        try:
+                            chunk = json.loads(data)
+                            yield stream.feed(chunk)
+                        except (ValueError, TypeError, AttributeError) as exc:
+                            raise _Retry(f"malformed stream chunk ({type(exc).__name__})") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            reason, unreachable = _describe(exc, self._timeout_s, self._connect_timeout_s)
+            raise _Retry(reason, unreachable=unreachable) from None
+        if not stream.done and stream.finish is None:
+            raise _Retry("connection dropped (the stream ended without [DONE])")
+
+
+def create(*, model: str, base_url: str | Sequence[str], concurrency: int = DEFAULT_CONCURRENCY,
+           timeout_s: float = 600.0, connect_timeout_s: float = 10.0, max_retries: int = 6,
+           extra_body: Mapping[str, Any] | str | None = None, send_thinking: bool = True,
+           reasoning_field: str | None = None, api_key_env: str = "EXAMQA_API_KEY") -> OpenAIBackend:
+    """Entry point of ``examqa.backends``: ``examqa.backend("openai", model=…, base_url=…)``.
+
+    ``base_url`` is one URL or several (replicas); ``extra_body`` may be a JSON object or its text.
+    """
+    urls = [base_url] if isinstance(base_url, str) else list(base_url)
+    body: Mapping[str, Any] | None
+    if isinstance(extra_body, str):
+        try:
+            parsed = json.loads(extra_body)
+        except json.JSONDecodeError as exc:
+            raise BackendError(f"extra_body is not JSON: {exc.msg}") from None
+        if not isinstance(parsed, dict):
+            raise BackendError("extra_body must be a JSON object")
+        body = parsed
+    else:
+        body = extra_body
+    return OpenAIBackend(urls, model, concurrency=concurrency, timeout_s=timeout_s,
+                         connect_timeout_s=connect_timeout_s, max_retries=max_retries, extra_body=body,
+                         send_thinking=send_thinking, reasoning_field=reasoning_field, api_key_env=api_key_env)

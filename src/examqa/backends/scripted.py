@@ -12,26 +12,41 @@ It goes through the same engine, store and parser as a real model: only generati
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from examqa.backends.base import BackendInfo, GenRequest, GenResult, Sampling
+from examqa.backends.base import (
+    AsyncBackend,
+    BackendInfo,
+    GenRequest,
+    GenResult,
+    Sampling,
+    StreamItem,
+    ThinkSplitter,
+)
 from examqa.errors import InputError
 
 Script = Callable[[GenRequest], str]
 
 
-class ScriptedBackend:
-    """Answers each request from a script: a function of the request, or a mapping id → output(s)."""
+class ScriptedBackend(AsyncBackend):
+    """Answers each request from a script: a function of the request, or a mapping id → output(s).
+
+    It is both a sync and an async backend with real behaviour on each side (``delay_s`` sleeps the
+    thread in ``generate`` and awaits in ``agenerate``), and it streams a few characters at a time.
+    """
+
+    STREAM_PIECE = 8
 
     def __init__(self, script: Script | Mapping[str, str | Sequence[str]], *, default: str | None = None,
                  delay_s: float = 0.0, name: str = "scripted") -> None:
         self._script = script
         self._default = default
         self._delay_s = delay_s
-        self.info = BackendInfo(name="scripted", model=name, settings={"delay_s": delay_s})
+        self.info = BackendInfo(name="scripted", model=name, settings={"delay_s": delay_s}, streams=True)
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedBackend:
@@ -59,16 +74,51 @@ class ScriptedBackend:
             raise InputError(f"the script has no output for {qid!r} and no default")
         return self._default
 
+    def _result(self, request: GenRequest, sampling: Sampling, text: str, started: float) -> GenResult:
+        closed = "</think>" in text or not sampling.thinking
+        prompt = "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in request.messages)
+        return GenResult(key=request.key, prompt=prompt, output=text,
+                         finish_reason="stop" if closed else "length",
+                         prompt_tokens=len(prompt.split()), completion_tokens=len(text.split()),
+                         latency_s=time.perf_counter() - started)
+
     def generate(self, requests: Sequence[GenRequest], sampling: Sampling) -> Iterator[GenResult]:
         """Yield the scripted completion for each request, in order."""
         for request in requests:
             start = time.perf_counter()
             if self._delay_s:
                 time.sleep(self._delay_s)
-            text = self._output(request)
-            closed = "</think>" in text or not sampling.thinking
-            prompt = "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in request.messages)
-            yield GenResult(key=request.key, prompt=prompt, output=text,
-                            finish_reason="stop" if closed else "length",
-                            prompt_tokens=len(prompt.split()), completion_tokens=len(text.split()),
-                            latency_s=time.perf_counter() - start)
+            yield self._result(request, sampling, self._output(request), start)
+
+    async def agenerate(self, requests: Sequence[GenRequest], sampling: Sampling) -> AsyncIterator[GenResult]:
+        """The same on the running loop: the delay is an ``asyncio.sleep``, so calls overlap."""
+        for request in requests:
+            start = time.perf_counter()
+            if self._delay_s:
+                await asyncio.sleep(self._delay_s)
+            yield self._result(request, sampling, self._output(request), start)
+
+    async def astream(self, request: GenRequest, sampling: Sampling) -> AsyncIterator[StreamItem]:
+        """The scripted completion a few characters at a time (the delay spread over the pieces)."""
+        start = time.perf_counter()
+        text = self._output(request)
+        splitter = ThinkSplitter(request.key, thinking=sampling.thinking)
+        pieces = [text[i:i + self.STREAM_PIECE] for i in range(0, len(text), self.STREAM_PIECE)] or [""]
+        for piece in pieces:
+            if self._delay_s:
+                await asyncio.sleep(self._delay_s / len(pieces))
+            for delta in splitter.feed(piece):
+                yield delta
+        for delta in splitter.flush():
+            yield delta
+        yield self._result(request, sampling, text, start)
+
+
+def create(*, model: str | Path | None = None, script: Script | Mapping[str, str | Sequence[str]] | None = None,
+           default: str | None = None, delay_s: float = 0.0) -> ScriptedBackend:
+    """Entry point of ``examqa.backends``: a script file (``model``, as ``--model`` gives it) or a script."""
+    if model is not None and script is None:
+        return ScriptedBackend.from_file(Path(model))
+    if script is None and default is None:
+        raise InputError("the scripted backend needs a script file (model=…/--model FILE) or script=/default=")
+    return ScriptedBackend(script or {}, default=default, delay_s=delay_s, name=str(model or "scripted"))

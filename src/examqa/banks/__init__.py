@@ -8,10 +8,12 @@ Formats are told from each file's content; see ``docs/banks.md`` for the layouts
 reports. Fatal problems raise :class:`examqa.errors.InputError` naming the file and line.
 """
 
-from examqa.banks._formats import BANK_FORMATS
+from examqa.banks._formats import BANK_FORMATS, BankFormat, Converted, RecordError
 from examqa.banks._load import bank_files, load_bank, validate_bank
+from examqa.banks._registry import bank_formats, format_names
 from examqa.banks._route import RoutedBank, licence_key, route_bank, routed_sha256
 from examqa.banks._types import Bank, Location, Problem
 
-__all__ = ["BANK_FORMATS", "Bank", "Location", "Problem", "RoutedBank", "bank_files", "licence_key", "load_bank",
-           "route_bank", "routed_sha256", "validate_bank"]
+__all__ = ["BANK_FORMATS", "Bank", "BankFormat", "Converted", "Location", "Problem", "RecordError", "RoutedBank",
+           "bank_files", "bank_formats", "format_names", "licence_key", "load_bank", "route_bank", "routed_sha256",
+           "validate_bank"]

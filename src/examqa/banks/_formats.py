@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
@@ -53,8 +53,39 @@ class Converted:
 Converter = Callable[[RawRecord, Path, Sink], "Converted | None"]
 
 
-class _Bad(Exception):
-    """A record that cannot become a question; the converter reports it with file and line."""
+@runtime_checkable
+class BankFormat(Protocol):
+    """A bank layout: which records are its own, and how one becomes a question.
+
+    Registered as a zero-argument factory in the ``examqa.bank_formats`` entry-point group; the
+    built-in formats are registered there the same way. ``priority`` orders detection (lower first;
+    the built-ins use 10–40, so a third-party format that must win sets less). ``convert`` returns a
+    :class:`~examqa.models.Question` or a :class:`Converted` (with the exam the record names, for
+    multi-exam banks) and raises :class:`RecordError` for a record it cannot read.
+    """
+
+    @property
+    def name(self) -> str:
+        """The name ``--bank-format`` takes."""
+        ...
+
+    @property
+    def priority(self) -> int:
+        """Detection order: lower is tried first."""
+        ...
+
+    def detect(self, record: Mapping[str, Any]) -> bool:
+        """Whether a file whose first record is ``record`` is in this format."""
+        ...
+
+    def convert(self, record: Mapping[str, Any], path: Path, line: int) -> Converted | Question:
+        """The question ``record`` (at ``path:line``) holds."""
+        ...
+
+
+class RecordError(Exception):
+    """A record that cannot become a question. A :class:`BankFormat` raises it; the reader reports it
+    with the file and line (``validate`` collects them all, loading stops at the first)."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -62,18 +93,21 @@ class _Bad(Exception):
         self.hint = hint
 
 
-def detect_format(record: RawRecord) -> str | None:
-    """Which format a file holds, told from the keys of its first record; None when none fits."""
-    keys = set(record.data)
-    if "stem" in keys or ({"id", "choices", "answer"} <= keys and "question" not in keys):
-        return "native"  # the second test lets a misspelt stem be reported as an unknown native field
-    if {"options", "solution"} <= keys:
-        return "kmmlu-pro"
-    if "q_number" in keys or {"question", "A", "B", "answer"} <= keys:
-        return "kormedmcqa"
-    if {"question", "choices"} <= keys:
-        return "loss-adjuster"
-    return None
+def _is_native(keys: set[str]) -> bool:
+    # the second test lets a misspelt stem be reported as an unknown native field
+    return "stem" in keys or ({"id", "choices", "answer"} <= keys and "question" not in keys)
+
+
+def _is_kmmlu_pro(keys: set[str]) -> bool:
+    return {"options", "solution"} <= keys
+
+
+def _is_kormedmcqa(keys: set[str]) -> bool:
+    return "q_number" in keys or {"question", "A", "B", "answer"} <= keys
+
+
+def _is_loss_adjuster(keys: set[str]) -> bool:
+    return {"question", "choices"} <= keys
 
 
 # --------------------------------------------------------------------------------------------- field readers
@@ -83,7 +117,7 @@ def _require(data: dict[str, Any], names: tuple[str, ...]) -> None:
     missing = [n for n in names if n not in data or data[n] is None]
     if missing:
         listed = ", ".join(repr(n) for n in missing)
-        raise _Bad(f"missing field{'s' if len(missing) > 1 else ''} {listed}",
+        raise RecordError(f"missing field{'s' if len(missing) > 1 else ''} {listed}",
                    hint=f"each record needs {', '.join(names)}")
 
 
@@ -96,20 +130,20 @@ def _text(value: Any, name: str) -> str:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)  # a number where text belongs (an id written as 17) is still readable
-    raise _Bad(f"field {name!r} must be text, not {type(value).__name__}")
+    raise RecordError(f"field {name!r} must be text, not {type(value).__name__}")
 
 
 def _whole(value: Any, name: str) -> int:
     """A whole number from JSON (``3``, ``3.0``) or CSV text (``"3"``)."""
     if isinstance(value, bool):
-        raise _Bad(f"field {name!r} must be a whole number, not {value!r}")
+        raise RecordError(f"field {name!r} must be a whole number, not {value!r}")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)  # pandas writes integer columns with gaps as floats: 2016.0
     if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and value.strip().isascii():
         return int(value.strip())
-    raise _Bad(f"field {name!r} must be a whole number, not {value!r}")
+    raise RecordError(f"field {name!r} must be a whole number, not {value!r}")
 
 
 def _optional_whole(data: dict[str, Any], name: str) -> int | None:
@@ -121,7 +155,7 @@ def _choice_list(value: Any, name: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = _list_from_text(value, name)
     if not isinstance(value, list):
-        raise _Bad(f"field {name!r} must be a list of choice texts, not {type(value).__name__}")
+        raise RecordError(f"field {name!r} must be a list of choice texts, not {type(value).__name__}")
     return tuple(_text("" if v is None else v, f"{name}[{i}]") for i, v in enumerate(value))
 
 
@@ -134,7 +168,7 @@ def _list_from_text(text: str, name: str) -> Any:
     try:
         return ast.literal_eval(text.strip())
     except (ValueError, SyntaxError) as exc:
-        raise _Bad(f"field {name!r} is not a list: {text[:40]!r}",
+        raise RecordError(f"field {name!r} is not a list: {text[:40]!r}",
                    hint='write it as a JSON list, e.g. ["first", "second"]') from exc
 
 
@@ -143,16 +177,16 @@ def _build(*, id: str, subject: str, stem: str, choices: tuple[str, ...], accept
            points: Any = None, label_style: Literal["number", "letter"] = "number") -> Question:
     """Check what the messages should word themselves, then let the model check the rest."""
     if not id.strip():
-        raise _Bad("empty id")
+        raise RecordError("empty id")
     if not subject.strip():
-        raise _Bad(f"question {id!r} has an empty subject")
+        raise RecordError(f"question {id!r} has an empty subject")
     if len(choices) < 2:
-        raise _Bad(f"question {id!r} has {len(choices)} choice{'s' if len(choices) != 1 else ''}; "
+        raise RecordError(f"question {id!r} has {len(choices)} choice{'s' if len(choices) != 1 else ''}; "
                    "a question needs at least 2")
     bad = sorted(k for k in accepted if not 1 <= k <= len(choices))
     if bad:
         keys = ", ".join(map(str, bad))
-        raise _Bad(f"question {id!r}: answer key {keys} is out of range 1–{len(choices)}",
+        raise RecordError(f"question {id!r}: answer key {keys} is out of range 1–{len(choices)}",
                    hint="keys are 1-based choice numbers")
     try:
         return Question(id=id, subject=subject.strip(), number=number, session=session, year=year, stem=stem,
@@ -160,22 +194,7 @@ def _build(*, id: str, subject: str, stem: str, choices: tuple[str, ...], accept
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise _Bad(f"question {id!r}: {where}: {first['msg']}") from exc
-
-
-def _converter(read: Callable[[RawRecord, Path], Converted]) -> Converter:
-    """Wrap a reader so that a bad record is reported at its file and line, then skipped."""
-
-    def convert(record: RawRecord, path: Path, sink: Sink) -> Converted | None:
-        try:
-            return read(record, path)
-        except _Bad as bad:
-            qid = record.data.get("id")
-            sink.error(bad.message, path=path, line=record.line, hint=bad.hint,
-                       question_id=qid if isinstance(qid, str) else None)
-            return None
-
-    return convert
+        raise RecordError(f"question {id!r}: {where}: {first['msg']}") from exc
 
 
 # --------------------------------------------------------------------------------------------- formats
@@ -186,7 +205,7 @@ def _native(record: RawRecord, path: Path) -> Converted:
     unknown = sorted(set(data) - set(NATIVE_REQUIRED) - set(NATIVE_OPTIONAL))
     if unknown:
         listed = ", ".join(repr(u) for u in unknown)
-        raise _Bad(f"unknown field{'s' if len(unknown) > 1 else ''} {listed}",
+        raise RecordError(f"unknown field{'s' if len(unknown) > 1 else ''} {listed}",
                    hint=f"native fields are {', '.join(NATIVE_REQUIRED + NATIVE_OPTIONAL)}")
     _require(data, NATIVE_REQUIRED)
     qid = _text(data["id"], "id")
@@ -197,24 +216,24 @@ def _native(record: RawRecord, path: Path) -> Converted:
         accepted = set(range(1, len(choices) + 1))  # 전항정답
     elif isinstance(answer, list):
         if not answer:
-            raise _Bad(f"question {qid!r}: empty answer list", hint='list every accepted choice, e.g. [2, 4]')
+            raise RecordError(f"question {qid!r}: empty answer list", hint='list every accepted choice, e.g. [2, 4]')
         accepted = {_whole(a, "answer") for a in answer}  # 복수정답
     elif isinstance(answer, int) and not isinstance(answer, bool):
         accepted = {answer}
     else:
-        raise _Bad(f"question {qid!r}: answer must be a choice number, a list or \"all\", not {answer!r}",
+        raise RecordError(f"question {qid!r}: answer must be a choice number, a list or \"all\", not {answer!r}",
                    hint='e.g. 3, [2, 4] for 복수정답, "all" for 전항정답')
     points = data.get("points")
     if points is not None:
         try:
             points = to_fraction(points)
         except ValueError as exc:
-            raise _Bad(f"question {qid!r}: points: {exc}") from exc
+            raise RecordError(f"question {qid!r}: points: {exc}") from exc
         if points <= 0:
-            raise _Bad(f"question {qid!r}: points must be positive, not {data['points']!r}")
+            raise RecordError(f"question {qid!r}: points must be positive, not {data['points']!r}")
     style = data.get("label_style", "number")
     if style not in ("number", "letter"):
-        raise _Bad(f"question {qid!r}: label_style must be \"number\" or \"letter\", not {style!r}")
+        raise RecordError(f"question {qid!r}: label_style must be \"number\" or \"letter\", not {style!r}")
     exam = None if _blank(data.get("exam")) else _text(data["exam"], "exam").strip()
     return Converted(exam_id=exam, question=_build(
         id=qid, subject=_text(data["subject"], "subject"), stem=_text(data["stem"], "stem"), choices=choices,
@@ -230,7 +249,7 @@ def _kmmlu_pro(record: RawRecord, path: Path) -> Converted:
     subject = data.get("subject")
     if _blank(subject):
         if licence is None:
-            raise _Bad("missing field 'subject' (and no 'license_name' to stand in)",
+            raise RecordError("missing field 'subject' (and no 'license_name' to stand in)",
                        hint="KMMLU-Pro rows carry subject and license_name")
         subject = licence
     return Converted(_build(
@@ -248,7 +267,7 @@ def _kormedmcqa(record: RawRecord, path: Path) -> Converted:
     if not _blank(data.get("id")):
         qid = _text(data["id"], "id")
     elif year is None or period is None or q_number is None:
-        raise _Bad("no 'id', and not all of 'year', 'period', 'q_number' to make one",
+        raise RecordError("no 'id', and not all of 'year', 'period', 'q_number' to make one",
                    hint="KorMedMCQA rows carry year, period and q_number")
     else:
         # the exam is part of the id: doctor and nurse papers of one year share numbers.
@@ -274,7 +293,7 @@ def _loss_adjuster(record: RawRecord, path: Path) -> Converted:
         accepted = {answer}
     else:
         if not isinstance(accept, list) or not accept:
-            raise _Bad(f"question {qid!r}: 'accept' must be a non-empty list of choice numbers",
+            raise RecordError(f"question {qid!r}: 'accept' must be a non-empty list of choice numbers",
                        hint="e.g. [2, 3, 4] for 복수정답, [1, 2, 3, 4] for 전항정답")
         accepted = {_whole(a, "accept") for a in accept}  # the final key: it overrides answer
     notes: tuple[str, ...] = ()
@@ -288,9 +307,61 @@ def _loss_adjuster(record: RawRecord, path: Path) -> Converted:
         number=_optional_whole(data, "num"), year=_optional_whole(data, "year")), warnings=notes)
 
 
-CONVERTERS: dict[str, Converter] = {
-    "native": _converter(_native),
-    "kmmlu-pro": _converter(_kmmlu_pro),
-    "kormedmcqa": _converter(_kormedmcqa),
-    "loss-adjuster": _converter(_loss_adjuster),
-}
+@dataclass(frozen=True)
+class _Builtin:
+    """A built-in :class:`BankFormat`: a key test and a reader."""
+
+    name: str
+    priority: int
+    keys: Callable[[set[str]], bool]
+    read: Callable[[RawRecord, Path], Converted]
+
+    def detect(self, record: Mapping[str, Any]) -> bool:
+        """Whether ``record``'s fields are this format's."""
+        return self.keys(set(record))
+
+    def convert(self, record: Mapping[str, Any], path: Path, line: int) -> Converted:
+        """Read one record."""
+        return self.read(RawRecord(dict(record), line), path)
+
+
+def native_format() -> BankFormat:
+    """Entry point of ``examqa.bank_formats``: examqa's own JSON lines."""
+    return _Builtin("native", 10, _is_native, _native)
+
+
+def kmmlu_pro_format() -> BankFormat:
+    """Entry point of ``examqa.bank_formats``: KMMLU-Pro rows."""
+    return _Builtin("kmmlu-pro", 20, _is_kmmlu_pro, _kmmlu_pro)
+
+
+def kormedmcqa_format() -> BankFormat:
+    """Entry point of ``examqa.bank_formats``: KorMedMCQA rows."""
+    return _Builtin("kormedmcqa", 30, _is_kormedmcqa, _kormedmcqa)
+
+
+def loss_adjuster_format() -> BankFormat:
+    """Entry point of ``examqa.bank_formats``: the KIDI loss-adjuster papers' layout."""
+    return _Builtin("loss-adjuster", 40, _is_loss_adjuster, _loss_adjuster)
+
+
+def converter(fmt: BankFormat) -> Converter:
+    """``fmt.convert`` with its :class:`RecordError` (or a bad return) reported at the record's line."""
+
+    def convert(record: RawRecord, path: Path, sink: Sink) -> Converted | None:
+        try:
+            done = fmt.convert(record.data, path, record.line)
+        except RecordError as bad:
+            qid = record.data.get("id")
+            sink.error(bad.message, path=path, line=record.line, hint=bad.hint,
+                       question_id=qid if isinstance(qid, str) else None)
+            return None
+        if isinstance(done, Question):
+            return Converted(done)
+        if not isinstance(done, Converted):
+            sink.error(f"bank format {fmt.name!r} returned {type(done).__name__}, not a Question", path=path,
+                       line=record.line)
+            return None
+        return done
+
+    return convert

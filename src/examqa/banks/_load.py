@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from examqa.banks._checks import lost_spaces_warning, question_warnings
-from examqa.banks._formats import BANK_FORMATS, CONVERTERS, detect_format
 from examqa.banks._records import read_records
+from examqa.banks._registry import check_format, converter_for, detect_format
 from examqa.banks._types import Bank, Location, Problem, Sink, problem_order
 from examqa.errors import InputError
 from examqa.models import Blueprint, Edition, Question
 from examqa.scoring import choose_edition
 
 BANK_SUFFIXES = (".jsonl", ".json", ".csv")
-FORMAT_HINT = f"name it with --bank-format (one of {', '.join(BANK_FORMATS)}); see docs/banks.md"
+FORMAT_HINT = "name it with --bank-format (`examqa exams --formats` lists them); see docs/banks.md"
 
 
 @dataclass
@@ -54,8 +54,8 @@ def bank_files(path: Path) -> list[Path]:
 
 
 def _read(path: Path, fmt: str | None, *, strict: bool) -> _Read:
-    if fmt is not None and fmt not in BANK_FORMATS:
-        raise InputError(f"unknown bank format {fmt!r}", hint=f"known formats: {', '.join(BANK_FORMATS)}")
+    if fmt is not None:
+        check_format(fmt)
     out = _Read(Sink(strict=strict))
     sink = out.sink
     for file in bank_files(path):
@@ -76,7 +76,7 @@ def _read(path: Path, fmt: str | None, *, strict: bool) -> _Read:
         out.file_format[file] = name
         if name not in out.formats:
             out.formats.append(name)
-        convert = CONVERTERS[name]
+        convert = converter_for(name)
         in_file: list[tuple[Question, Location]] = []
         for record in raw.records:
             done = convert(record, file, sink)
