@@ -122,7 +122,8 @@ def test_run_end_to_end_with_scripted_backend(tmp_path: Path) -> None:
     backend = ScriptedBackend(outputs)
     store = RunStore.create(tmp_path / "run", {"k": 1}, {}, "test")
     requests, by_key = engine.build_requests(entry.blueprint, qs, prompts, 1, None)  # type: ignore[attr-defined]
-    assert engine.generate_and_store(backend, requests, by_key, THINK, prompts.sha256, store) == len(qs)  # type: ignore[attr-defined]
+    grading = engine.Grading(sampling=THINK, template_sha256=prompts.sha256, grader=entry.domain.grader)
+    assert engine.generate_and_store(backend, requests, by_key, grading, store) == len(qs)
     config = engine.RunConfig(exam="loss-adjuster", bank_sha256="x", bank_items=len(qs), template_sha256="t",
                               backend="scripted", model="m", sampling=THINK)
     report = engine.summarize(entry, bank, store.samples(), store.errors(), config, None)  # type: ignore[arg-type]

@@ -1,43 +1,143 @@
 """examqa: would this answer sheet pass the Korean licence exam?
 
-The public surface: load an exam and a bank, grade a sheet or parse a model's response, render a report.
-Heavy dependencies (torch, transformers) are imported only by the backends that need them.
+The public surface, importable as ``examqa.<name>``:
+
+- exams and banks: :func:`load_exam`, :func:`load_bank`, :func:`validate_bank`, :func:`route_bank`;
+- sheets: :func:`grade_sheet`, :func:`read_sheet`, :func:`score`;
+- models: :func:`backend`, :func:`evaluate` / :func:`aevaluate` (a paper), :func:`solve` /
+  :func:`asolve` (one question), :func:`astream` (one question, streamed);
+- stored runs: :func:`report_run`, :func:`rescore_run`;
+- reading answers: :func:`parse_response`; rendering: :func:`print_report`, :func:`to_markdown`, :func:`to_html`.
+
+Names load on first use (PEP 562), so ``import examqa`` costs almost nothing and torch, transformers,
+aiohttp and jinja2 load only with the call that needs them.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from examqa._version import __version__
-from examqa.api import grade_sheet, load_exam
-from examqa.banks import Bank, load_bank, validate_bank
-from examqa.errors import ExamqaError, InputError, UnknownExamError
-from examqa.models import AnswerSheet, Blueprint, Question
-from examqa.parsing import ParsedResponse, parse_response
-from examqa.plugins import Domain, ExamEntry, domain_from_files
-from examqa.render import print_report, to_html, to_markdown
-from examqa.report import Report
-from examqa.scoring import score
-from examqa.sheets import read_sheet
+
+# name → module that defines it
+_EXPORTS: dict[str, str] = {
+    "AnswerSheet": "examqa.models",
+    "Backend": "examqa.backends.base",
+    "Bank": "examqa.banks",
+    "BankFormat": "examqa.banks",
+    "Blueprint": "examqa.models",
+    "Domain": "examqa.plugins",
+    "ExamEntry": "examqa.plugins",
+    "ExamqaError": "examqa.errors",
+    "ExamqaWarning": "examqa.runner",
+    "GenerationError": "examqa.errors",
+    "Grader": "examqa.grading",
+    "InputError": "examqa.errors",
+    "ParsedResponse": "examqa.parsing",
+    "Question": "examqa.models",
+    "Report": "examqa.report",
+    "RunOptions": "examqa.options",
+    "RunProgress": "examqa.runner",
+    "Solution": "examqa.solver",
+    "SolveOptions": "examqa.options",
+    "TextDelta": "examqa.backends.base",
+    "UnknownExamError": "examqa.errors",
+    "aevaluate": "examqa.runner",
+    "asolve": "examqa.solver",
+    "astream": "examqa.solver",
+    "backend": "examqa.backends",
+    "domain_from_files": "examqa.plugins",
+    "evaluate": "examqa.runner",
+    "grade_sheet": "examqa.api",
+    "load_bank": "examqa.banks",
+    "load_exam": "examqa.api",
+    "parse_response": "examqa.parsing",
+    "print_report": "examqa.render",
+    "read_sheet": "examqa.sheets",
+    "report_run": "examqa.runner",
+    "rescore_run": "examqa.runner",
+    "route_bank": "examqa.banks",
+    "score": "examqa.scoring",
+    "solve": "examqa.solver",
+    "to_html": "examqa.render",
+    "to_markdown": "examqa.render",
+    "validate_bank": "examqa.banks",
+}
 
 __all__ = [
     "AnswerSheet",
+    "Backend",
     "Bank",
+    "BankFormat",
     "Blueprint",
     "Domain",
     "ExamEntry",
     "ExamqaError",
+    "ExamqaWarning",
+    "GenerationError",
+    "Grader",
     "InputError",
     "ParsedResponse",
     "Question",
     "Report",
+    "RunOptions",
+    "RunProgress",
+    "Solution",
+    "SolveOptions",
+    "TextDelta",
     "UnknownExamError",
     "__version__",
+    "aevaluate",
+    "asolve",
+    "astream",
+    "backend",
     "domain_from_files",
+    "evaluate",
     "grade_sheet",
     "load_bank",
     "load_exam",
     "parse_response",
     "print_report",
     "read_sheet",
+    "report_run",
+    "rescore_run",
+    "route_bank",
     "score",
+    "solve",
     "to_html",
     "to_markdown",
     "validate_bank",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'examqa' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # static checkers and IDEs see the real names
+    from examqa.api import grade_sheet, load_exam
+    from examqa.backends import backend
+    from examqa.backends.base import Backend, TextDelta
+    from examqa.banks import Bank, BankFormat, load_bank, route_bank, validate_bank
+    from examqa.errors import ExamqaError, GenerationError, InputError, UnknownExamError
+    from examqa.grading import Grader
+    from examqa.models import AnswerSheet, Blueprint, Question
+    from examqa.options import RunOptions, SolveOptions
+    from examqa.parsing import ParsedResponse, parse_response
+    from examqa.plugins import Domain, ExamEntry, domain_from_files
+    from examqa.render import print_report, to_html, to_markdown
+    from examqa.report import Report
+    from examqa.runner import ExamqaWarning, RunProgress, aevaluate, evaluate, report_run, rescore_run
+    from examqa.scoring import score
+    from examqa.sheets import read_sheet
+    from examqa.solver import Solution, asolve, astream, solve

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from examqa.banks import Bank, load_bank
 from examqa.errors import InputError
+from examqa.grading import check_marks
 from examqa.models import AnswerSheet, Marks
-from examqa.plugins import ExamEntry, get_exam
+from examqa.plugins import ExamEntry, get_exam, get_grader
 from examqa.report import Report
 from examqa.scoring import score
 from examqa.sheets import read_sheet
@@ -36,21 +37,22 @@ def _marks(answers: Answers, bank: Bank) -> dict[str, Marks]:
         if q is None:
             raise InputError(f"answer for {qid!r}, which the bank lacks", hint="check the ids against the bank")
         chosen: tuple[int, ...] = () if value is None else (value,) if isinstance(value, int) else tuple(value)
-        bad = [c for c in chosen if not 1 <= c <= len(q.choices)]
-        if bad:
-            raise InputError(f"answer {bad[0]} for {qid!r} is out of range 1..{len(q.choices)}")
-        marks[qid] = chosen
+        marks[qid] = check_marks(q, chosen)
     return marks
 
 
 def grade_sheet(exam: str | ExamEntry, bank: Bank | Path | str, answers: Answers, *,
-                edition: str | None = None) -> Report:
+                edition: str | None = None, grader: str | None = None, bank_format: str | None = None) -> Report:
     """Grade ``answers`` on ``bank`` under ``exam``'s pass rule.
 
     ``answers`` may be an :class:`AnswerSheet`, a path to a sheet CSV, or a mapping id → choice
-    (1-based int), several choices (a double mark, scores nothing) or None (blank).
+    (1-based int), several choices (a double mark, scores nothing) or None (blank). Every path meets
+    the same mark check (:func:`examqa.grading.check_marks`): a mark outside the item's choices is an
+    :class:`~examqa.errors.InputError`. ``grader`` names a grader in ``examqa.graders`` to use instead
+    of the exam's own.
     """
     entry = get_exam(exam) if isinstance(exam, str) else exam
-    loaded = bank if isinstance(bank, Bank) else load_bank(Path(bank))
+    loaded = bank if isinstance(bank, Bank) else load_bank(Path(bank), bank_format)
     marks = _marks(answers, loaded)
-    return score(entry.blueprint, loaded.questions, marks, edition=edition, grader=entry.domain.grader)
+    chosen = get_grader(grader) if grader is not None else entry.domain.grader
+    return score(entry.blueprint, loaded.questions, marks, edition=edition, grader=chosen)

@@ -8,20 +8,25 @@ Each stage is a function that can be called alone; :func:`run` strings them toge
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 from examqa.backends.base import Backend, GenRequest, GenResult, Sampling
 from examqa.banks import Bank
+from examqa.grading import Grader, KeyGrader
 from examqa.models import Blueprint, Marks, Question
 from examqa.parsing import parse_response
 from examqa.plugins import ExamEntry
 from examqa.prompts import PromptSet
-from examqa.report import Report, RunSummary
+from examqa.report import ReadingResult, Report, RunSummary
 from examqa.runstore import Outcome, RunStore, SampleRecord
-from examqa.scoring import choose_edition, item_points, score
+from examqa.scoring import choose_edition, clears_floor, item_points, score, total_contribution, total_line
+
+LabelStyle = Literal["number", "letter"]
+Reader = Callable[[str, int], "int | None"]
+"""An extra reading of a completion (a protocol's own extractor): (text, choice count) → 1-based choice."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +52,13 @@ class RunConfig:
     samples: int = 1
     edition: str | None = None
     backend_settings: dict[str, Any] = field(default_factory=dict)
+    protocol: str = "examqa"
+    grader: str | None = None
 
     def identity(self) -> dict[str, Any]:
-        """The manifest's ``config``: exam, hashes, model, backend, sampling and K."""
+        """The manifest's ``config``: exam, hashes, model, backend, protocol, sampling and K."""
         s = self.sampling
-        return {
+        identity: dict[str, Any] = {
             "exam": self.exam, "edition": self.edition, "bank_sha256": self.bank_sha256,
             "bank_items": self.bank_items, "template_sha256": self.template_sha256,
             "backend": self.backend, "model": self.model, "samples": self.samples,
@@ -60,6 +67,39 @@ class RunConfig:
                          "presence_penalty": s.presence_penalty},
             "backend_settings": self.backend_settings,
         }
+        # Added in 0.2; left out at their defaults so that 0.1 runs still resume.
+        if self.protocol != "examqa":
+            identity["protocol"] = self.protocol
+        if self.grader is not None:
+            identity["grader"] = self.grader
+        return identity
+
+    @classmethod
+    def from_identity(cls, config: Mapping[str, Any]) -> RunConfig:
+        """The config a manifest stores, read back."""
+        return cls(exam=config["exam"], edition=config.get("edition"), bank_sha256=config["bank_sha256"],
+                   bank_items=config["bank_items"], template_sha256=config["template_sha256"],
+                   backend=config["backend"], model=config["model"], sampling=Sampling(**config["sampling"]),
+                   samples=config["samples"], backend_settings=dict(config.get("backend_settings", {})),
+                   protocol=config.get("protocol", "examqa"), grader=config.get("grader"))
+
+
+@dataclass(frozen=True)
+class Grading:
+    """How every sample of a run is read and graded: the stage after generation, fixed for a run."""
+
+    sampling: Sampling
+    template_sha256: str
+    grader: Grader = field(default_factory=KeyGrader)
+    label_style: LabelStyle | None = None
+    readers: Mapping[str, Reader] = field(default_factory=dict)
+    blank_scores_on_all_accepted: bool = False
+
+    def grade(self, question: Question, result: GenResult, messages: Sequence[dict[str, str]]) -> SampleRecord:
+        """:func:`grade_sample` with this run's settings."""
+        return grade_sample(question, result, self.sampling, self.template_sha256, messages, grader=self.grader,
+                            label_style=self.label_style, readers=self.readers,
+                            blank_scores_on_all_accepted=self.blank_scores_on_all_accepted)
 
 
 # ------------------------------------------------------------------------------------ stage: requests
@@ -83,8 +123,16 @@ def build_requests(blueprint: Blueprint, questions: Sequence[Question], prompts:
 
 
 def grade_sample(question: Question, result: GenResult, sampling: Sampling, template_sha256: str,
-                 messages: Sequence[dict[str, str]]) -> SampleRecord:
-    """Parse one completion and grade it. Errors, truncation and no-answer stay distinct outcomes."""
+                 messages: Sequence[dict[str, str]], *, grader: Grader | None = None,
+                 label_style: LabelStyle | None = None, readers: Mapping[str, Reader] | None = None,
+                 blank_scores_on_all_accepted: bool = False) -> SampleRecord:
+    """Parse one completion and grade it. Errors, truncation and no-answer stay distinct outcomes.
+
+    ``grader`` decides whether the parsed choice scores (the exam's grader: the same one that grades
+    sheets). ``label_style`` overrides the question's (a protocol that prints A)–E) reads letters);
+    ``readers`` add other extractors' readings of the raw output, recorded beside examqa's own.
+    """
+    grade = grader or KeyGrader()
     sample = int(result.key.rsplit("#", 1)[1])
     base: dict[str, Any] = {
         "id": question.id, "sample": sample, "subject": question.subject, "prompt": result.prompt,
@@ -95,26 +143,28 @@ def grade_sample(question: Question, result: GenResult, sampling: Sampling, temp
     }
     if result.finish_reason == "error":
         return SampleRecord(**base, method="error", outcome="error", error=result.error)
+    style = label_style or question.label_style
     if result.server_split:
         # The server's reasoning parser split the text: the answer part is ``content``. With no content
         # and the token limit hit, the reasoning never closed — truncated, as in the unsplit case.
         content = result.content or ""
         truncated = sampling.thinking and result.finish_reason == "length" and not content.strip()
-        parsed = parse_response(content, question.choices, reasoning=False, label_style=question.label_style)
+        parsed = parse_response(content, question.choices, reasoning=False, label_style=style)
         reasoning = result.reasoning
         final = parsed.answer_text
         choice = None if truncated else parsed.choice
         method = "truncated" if truncated else parsed.method
     else:
-        parsed = parse_response(result.output, question.choices, reasoning=sampling.thinking,
-                                label_style=question.label_style)
+        parsed = parse_response(result.output, question.choices, reasoning=sampling.thinking, label_style=style)
         truncated, reasoning, final = parsed.truncated, parsed.reasoning, parsed.answer_text
         choice, method = parsed.choice, parsed.method
-    correct = choice is not None and choice in question.accepted
+    correct = choice is not None and grade(
+        question, (choice,), blank_scores_on_all_accepted=blank_scores_on_all_accepted) == "correct"
     outcome: Outcome = ("truncated" if truncated else "no_answer" if choice is None
                         else "correct" if correct else "wrong")
+    readings = {name: read(result.output, len(question.choices)) for name, read in (readers or {}).items()}
     return SampleRecord(**base, reasoning=reasoning, final=final, choice=choice, method=method,
-                        truncated=truncated, correct=correct, outcome=outcome)
+                        truncated=truncated, correct=correct, outcome=outcome, readings=readings)
 
 
 # ------------------------------------------------------------------------------------ stage: generate
@@ -123,20 +173,18 @@ def grade_sample(question: Question, result: GenResult, sampling: Sampling, temp
 ProgressFn = Callable[[SampleRecord], None]
 
 
-def generate_and_store(backend: Backend, requests: Sequence[GenRequest], by_key: dict[str, Question],
-                       sampling: Sampling, template_sha256: str, store: RunStore,
-                       on_sample: ProgressFn | None = None) -> int:
+def generate_and_store(backend: Backend, requests: Sequence[GenRequest], by_key: Mapping[str, Question],
+                       grading: Grading, store: RunStore, on_sample: ProgressFn | None = None) -> int:
     """Generate ``requests`` and store each sample the moment it is graded. Returns how many were stored.
 
-    A KeyboardInterrupt propagates after the backend is closed; everything stored so far stays.
+    A KeyboardInterrupt propagates after the backend's generator is closed; everything stored so far stays.
     """
     messages = {r.key: r.messages for r in requests}
     stored = 0
-    results = backend.generate(requests, sampling)
+    results = backend.generate(requests, grading.sampling)
     try:
         for result in results:
-            q = by_key[result.key]
-            record = grade_sample(q, result, sampling, template_sha256, messages[result.key])
+            record = grading.grade(by_key[result.key], result, messages[result.key])
             store.append(record)
             stored += 1
             if on_sample is not None:
@@ -145,6 +193,26 @@ def generate_and_store(backend: Backend, requests: Sequence[GenRequest], by_key:
         close = getattr(results, "close", None)
         if close is not None:
             close()
+    return stored
+
+
+async def agenerate_and_store(backend: Backend, requests: Sequence[GenRequest], by_key: Mapping[str, Question],
+                              grading: Grading, store: RunStore, on_sample: ProgressFn | None = None) -> int:
+    """:func:`generate_and_store` on the running event loop: cancelling it keeps what was stored."""
+    messages = {r.key: r.messages for r in requests}
+    stored = 0
+    results = backend.agenerate(requests, grading.sampling)
+    try:
+        async for result in results:
+            record = grading.grade(by_key[result.key], result, messages[result.key])
+            store.append(record)
+            stored += 1
+            if on_sample is not None:
+                on_sample(record)
+    finally:
+        close = getattr(results, "aclose", None)
+        if close is not None:
+            await close()
     return stored
 
 
@@ -165,12 +233,15 @@ def majority(records: Iterable[SampleRecord]) -> int | None:
     return best
 
 
-def pass_probability(blueprint: Blueprint, questions: Sequence[Question], p_correct: dict[str, float],
+def pass_probability(blueprint: Blueprint, questions: Sequence[Question], p_correct: Mapping[str, float],
                      edition: str | None = None) -> float:
     """P(pass) if each item is answered correctly with probability ``p_correct[id]``, independently.
 
-    Exact distributions over points (rational support) per floor group, filtered by the 40 % floor,
-    then convolved over groups and checked against the 60 % line as the pass rule reads it.
+    Exact distributions over points (rational support) per floor group, filtered by the floor, then
+    convolved over groups and held against the total line — with the very functions :func:`score` uses
+    (:func:`~examqa.scoring.clears_floor`, :func:`~examqa.scoring.total_contribution`,
+    :func:`~examqa.scoring.total_line`), so with probabilities of 0 and 1 it gives the verdict ``score``
+    gives for the same answers.
     """
     ed = choose_edition(blueprint, questions, edition)
     rule = blueprint.pass_rule
@@ -184,13 +255,6 @@ def pass_probability(blueprint: Blueprint, questions: Sequence[Question], p_corr
         return 0.0
     max_of = {s: sum((p for p, _ in items), Fraction(0)) for s, items in subjects.items()}
     n = len(subjects)
-
-    def measure(subject: str, pts: Fraction) -> Fraction:
-        # the quantity summed against the 60 % line: points, or the subject's share of the mean
-        if rule.basis == "subject_mean":
-            return pts * 100 / max_of[subject] / n
-        return pts
-
     group_of = {s: g.name for g in ed.floor_groups for s in g.subjects if s in subjects}
     groups: dict[str, list[str]] = {}
     for s in subjects:
@@ -198,39 +262,44 @@ def pass_probability(blueprint: Blueprint, questions: Sequence[Question], p_corr
 
     total: dict[Fraction, float] = {Fraction(0): 1.0}
     for members in groups.values():
-        # joint distribution of (pooled points, measure) within the group
-        dist: dict[tuple[Fraction, Fraction], float] = {(Fraction(0), Fraction(0)): 1.0}
-        for s in members:
+        # joint distribution of (pooled points, per-subject points) within the group
+        dist: dict[tuple[Fraction, ...], float] = {tuple(Fraction(0) for _ in members): 1.0}
+        for index, s in enumerate(members):
             for pts, p in subjects[s]:
-                nxt: dict[tuple[Fraction, Fraction], float] = {}
-                for (gp, m), w in dist.items():
+                nxt: dict[tuple[Fraction, ...], float] = {}
+                for key, w in dist.items():
                     if p > 0:
-                        k = (gp + pts, m + measure(s, pts))
-                        nxt[k] = nxt.get(k, 0.0) + w * p
+                        up = (*key[:index], key[index] + pts, *key[index + 1:])
+                        nxt[up] = nxt.get(up, 0.0) + w * p
                     if p < 1:
-                        nxt[(gp, m)] = nxt.get((gp, m), 0.0) + w * (1 - p)
+                        nxt[key] = nxt.get(key, 0.0) + w * (1 - p)
                 dist = nxt
         gmax = sum((max_of[s] for s in members), Fraction(0))
         ok: dict[Fraction, float] = {}
-        for (gp, m), w in dist.items():
-            if gp * 100 >= rule.floor_percent * gmax:
+        for key, w in dist.items():
+            if clears_floor(rule, sum(key, Fraction(0)), gmax):
+                m = sum((total_contribution(rule, pts, max_of[s], n) for s, pts in zip(members, key, strict=True)),
+                        Fraction(0))
                 ok[m] = ok.get(m, 0.0) + w
         combined: dict[Fraction, float] = {}
         for a, wa in total.items():
             for b, wb in ok.items():
                 combined[a + b] = combined.get(a + b, 0.0) + wa * wb
         total = combined
-    if rule.basis == "subject_mean":
-        line = rule.total_percent
-    else:
-        line = rule.total_percent * sum(max_of.values(), Fraction(0)) / 100
+    line = total_line(rule, sum(max_of.values(), Fraction(0)))
     return min(1.0, sum(w for m, w in total.items() if m >= line))
 
 
 def summarize(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], errors: Sequence[SampleRecord],
               config: RunConfig, edition: str | None, wall_seconds: float | None = None,
-              pricing: Pricing | None = None) -> Report:
-    """The report of a run: majority answers scored like a sheet, plus the run's own figures."""
+              pricing: Pricing | None = None, grader: Grader | None = None) -> Report:
+    """The report of a run: majority answers scored like a sheet, plus the run's own figures.
+
+    ``grader`` (default: the exam's own) grades the majority answers exactly as it grades a sheet, and
+    the per-item correctness behind P(pass) is the stored samples' ``correct``, which the same grader
+    decided when each sample was graded.
+    """
+    grade = grader or entry.domain.grader
     by_id: dict[str, list[SampleRecord]] = {}
     for r in records:
         by_id.setdefault(r.id, []).append(r)
@@ -241,14 +310,15 @@ def summarize(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], err
         choice = majority(recs)
         marks[q.id] = (choice,) if choice is not None else ()
         p_correct[q.id] = sum(bool(r.correct) for r in recs) / config.samples
-    report = score(entry.blueprint, bank.questions, marks, edition=edition, grader=entry.domain.grader)
+    report = score(entry.blueprint, bank.questions, marks, edition=edition, grader=grade)
+    status = {i.id: i.status for i in report.items}
 
     errored = {e.id for e in errors}
     outcomes: dict[str, Outcome] = {}
     for q in bank.questions:
         recs = by_id.get(q.id, [])
         if marks[q.id]:
-            outcomes[q.id] = "correct" if marks[q.id][0] in q.accepted else "wrong"
+            outcomes[q.id] = "correct" if status.get(q.id) == "correct" else "wrong"
         elif q.id in errored and len(recs) < config.samples:
             outcomes[q.id] = "error"
         elif recs and all(r.truncated for r in recs):
@@ -272,6 +342,8 @@ def summarize(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], err
         model=config.model, backend=config.backend, reasoning=config.sampling.thinking,
         samples_per_item=config.samples, items=len(bank.questions), generated=generated,
         no_answer=no_answer, truncated=truncated, errors=len(errors),
+        missing=max(0, config.samples * len(bank.questions) - generated), mode=config.sampling.mode,
+        protocol=config.protocol, readings=_reading_scores(entry, bank, records, config, edition, grade),
         no_answer_rate=round(no_answer / generated, 4) if generated else 0.0,
         truncated_rate=round(truncated / generated, 4) if generated else 0.0,
         prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
@@ -285,3 +357,25 @@ def summarize(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], err
     if missing:
         notes.append(f"incomplete run: {missing} sample(s) not generated — `--resume` finishes them")
     return report.model_copy(update={"items": items, "run": summary, "notes": tuple(notes)})
+
+
+def _reading_scores(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], config: RunConfig,
+                    edition: str | None, grader: Grader) -> dict[str, ReadingResult]:
+    """Each extra reading (a protocol's own extractor) scored like examqa's: majority, grader, pass rule."""
+    names = sorted({name for r in records for name in r.readings})
+    out: dict[str, ReadingResult] = {}
+    for name in names:
+        by_id: dict[str, list[SampleRecord]] = {}
+        for r in records:
+            by_id.setdefault(r.id, []).append(r.model_copy(update={"choice": r.readings.get(name)}))
+        marks: dict[str, Marks] = {}
+        for q in bank.questions:
+            choice = majority(by_id.get(q.id, []))
+            marks[q.id] = (choice,) if choice is not None else ()
+        report = score(entry.blueprint, bank.questions, marks, edition=edition, grader=grader)
+        correct = sum(i.status == "correct" for i in report.items)
+        differ = sum(r.readings.get(name) != r.choice for r in records)
+        out[name] = ReadingResult(correct=correct, items=len(report.items),
+                                  accuracy=round(100 * correct / len(report.items), 4) if report.items else 0.0,
+                                  percent=report.total.percent, passed=report.passed, disagreements=differ)
+    return out

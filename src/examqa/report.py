@@ -87,6 +87,17 @@ class ItemResult(_Out):
     )
 
 
+class ReadingResult(_Out):
+    """Another extractor's reading of the same outputs (a protocol's own), scored exactly like examqa's."""
+
+    correct: int = Field(description="Items whose majority reading scores.")
+    items: int
+    accuracy: float = Field(description="Percent of items correct: the figure papers report.")
+    percent: float = Field(description="The total under the exam's rule (points or mean of subjects).")
+    passed: bool = Field(description="The verdict under the official rule with this reading.")
+    disagreements: int = Field(description="Samples where this reading differs from examqa's.")
+
+
 class RunSummary(_Out):
     """What a model run adds: answer-extraction rates, tokens, time, cost, and pass probability."""
 
@@ -99,6 +110,14 @@ class RunSummary(_Out):
     no_answer: int = Field(description="Samples whose answer part named no single choice.")
     truncated: int = Field(description="Samples cut off before </think> or by the token limit.")
     errors: int = Field(description="Samples that failed (server errors); --resume retries them.")
+    missing: int = Field(default=0, description="Samples not graded yet — failed, or never generated (an "
+                         "interrupted run): items × samples − generated. Non-zero: the run is incomplete and "
+                         "--resume finishes it.")
+    mode: Literal["reasoning", "non-reasoning"] | None = Field(
+        default=None, description="The hybrid model's mode (thinking on or off).")
+    protocol: str = Field(default="examqa", description="Prompt and reading protocol (examqa, kmmlu-pro).")
+    readings: dict[str, ReadingResult] = Field(
+        default_factory=dict, description="Other extractors' readings, scored (e.g. the paper's regex).")
     no_answer_rate: float
     truncated_rate: float
     prompt_tokens: int
@@ -111,6 +130,11 @@ class RunSummary(_Out):
     cost: float | None = Field(default=None, description="Cost of the run, from --price-in/--price-out.")
     cost_per_pass: float | None = Field(default=None, description="Cost ÷ pass probability.")
     currency: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Every item has all its samples graded: nothing for ``--resume`` to do."""
+        return self.missing == 0
 
 
 class ToPass(_Out):

@@ -59,6 +59,9 @@ class SampleRecord(BaseModel):
     reasoning_tokens: int | None = None
     latency_s: float = 0.0
     error: str | None = None
+    readings: dict[str, int | None] = Field(
+        default_factory=dict, description="Other extractors' readings of the output (e.g. the KMMLU-Pro "
+        "paper's regex under --protocol kmmlu-pro), beside examqa's own ``choice``.")
     created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
