@@ -1,0 +1,93 @@
+"""``examqa grade``: a sheet (``--answers``) through ``examqa.grade_sheet``, a model (``--model``) through
+``examqa.evaluate``. The run flags are generated from :class:`examqa.options.RunOptions`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from examqa.cli._common import (
+    ProgressBar,
+    add_backend_flags,
+    add_option_flags,
+    emit_report,
+    make_backend,
+    note,
+    options_from,
+)
+
+
+def configure_grade(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``examqa grade``."""
+    from examqa.options import RunOptions
+
+    parser.add_argument("exam", metavar="EXAM", help="Exam id, e.g. loss-adjuster (see `examqa exams`).")
+    parser.add_argument("--bank", required=True, type=Path, metavar="BANK",
+                        help="Question bank: a file or a folder of files.")
+    parser.add_argument("--answers", type=Path, metavar="SHEET", help="Answer sheet CSV (id,answer).")
+    parser.add_argument("--json", dest="as_json", action="store_true", help="Print the report as JSON.")
+    add_backend_flags(parser)
+    runs = parser.add_argument_group("model run (the options of examqa.evaluate)")
+    add_option_flags(runs, RunOptions)
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """Grade a sheet or run a model; the exit code."""
+    from examqa.cli import UsageProblem
+
+    if (args.answers is None) == (args.model is None):
+        raise UsageProblem(args._parser, "give exactly one of --answers SHEET (grade a sheet) or --model MODEL "
+                                         "(run a model)")
+    if args.answers is not None:
+        return _grade_sheet(args)
+    return _run_model(args)
+
+
+def _grade_sheet(args: argparse.Namespace) -> int:
+    from examqa.api import grade_sheet
+    from examqa.banks import load_bank
+    from examqa.cli import UsageProblem
+    from examqa.options import RunOptions, SheetOptions, option_flag
+    from examqa.plugins import get_exam
+
+    model_only = [n for n in RunOptions.model_fields if n not in SheetOptions.model_fields and hasattr(args, n)]
+    if model_only:
+        raise UsageProblem(args._parser, f"{option_flag(RunOptions, model_only[0])} is for model runs (--model), "
+                                         "not for grading a sheet")
+    opts = options_from(args, SheetOptions)
+    entry = get_exam(args.exam)
+    bank = load_bank(args.bank, opts.bank_format)
+    if bank.problems:
+        note(f"{args.bank}: {len(bank.problems)} warning(s) in the bank (see `examqa validate`)")
+    report = grade_sheet(entry, bank, args.answers, edition=opts.edition, grader=opts.grader)
+    emit_report(report, args.as_json)
+    return 0
+
+
+def _run_model(args: argparse.Namespace) -> int:
+    from examqa.cli import EXIT_INCOMPLETE
+    from examqa.options import RunOptions
+    from examqa.runner import evaluate
+
+    opts = options_from(args, RunOptions)
+    backend = make_backend(args)
+    bar = ProgressBar(quiet=args.as_json)
+    try:
+        report = evaluate(args.exam, args.bank, backend, progress=bar, **opts.model_dump(exclude_unset=True))
+    except KeyboardInterrupt:
+        bar.stop()
+        if bar.out is not None:
+            note(f"interrupted: the samples so far are saved; finish with the same command plus "
+                 f"--resume --out {bar.out}")
+        raise
+    finally:
+        bar.stop()
+        backend.close()
+    emit_report(report, args.as_json)
+    note(f"run saved in {bar.out} (manifest.json, samples.jsonl, report.json/.md/.html)")
+    run = report.run
+    if run is not None and run.missing:
+        note(f"incomplete: {run.missing} sample(s) not graded ({run.errors} failed); the same command plus "
+             f"--resume --out {bar.out} finishes it")
+        return EXIT_INCOMPLETE
+    return 0

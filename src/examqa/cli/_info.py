@@ -1,0 +1,134 @@
+"""``examqa exams``, ``validate``, ``schema`` and ``tiny-model``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from examqa.cli._common import emit_json, err_console, out_console
+
+
+def configure_exams(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``examqa exams``."""
+    parser.add_argument("--detail", action="store_true", help="Show editions, sources and what is unverified.")
+    parser.add_argument("--json", dest="as_json", action="store_true", help="Print the blueprints as JSON.")
+    parser.add_argument("--plugins", action="store_true",
+                        help="Also list the installed backends, bank formats and graders.")
+
+
+def run_exams(args: argparse.Namespace) -> int:
+    """List the exams installed plugins provide."""
+    from examqa.plugins import registry
+
+    entries = registry()
+    if args.as_json:
+        emit_json([e.blueprint.model_dump(mode="json") for e in entries.values()])
+        return 0
+    from rich.table import Table
+
+    from examqa.scoring import format_points
+
+    out = out_console()
+    table = Table(title="examqa exams")
+    table.add_column("id", no_wrap=True)
+    table.add_column("시험")
+    table.add_column("과목 subjects")
+    table.add_column("합격 기준 pass rule", no_wrap=True)
+    for exam_id, entry in entries.items():
+        bp = entry.blueprint
+        ed = bp.edition()
+        subjects = ", ".join(s.name + (" (공인성적)" if s.accredited else "") for s in ed.subjects)
+        rule = bp.pass_rule
+        table.add_row(exam_id, bp.name_ko, subjects,
+                      f"{'평균' if rule.basis == 'subject_mean' else '총점'} ≥ {format_points(rule.total_percent)}%, "
+                      f"과목 ≥ {format_points(rule.floor_percent)}%")
+    out.print(table)
+    if args.plugins:
+        from examqa.backends import backend_names
+        from examqa.banks import format_names
+        from examqa.plugins import GRADERS_GROUP, group
+
+        out.print(f"backends: {', '.join(backend_names())}", markup=False)
+        out.print(f"bank formats: {', '.join(format_names())}", markup=False)
+        out.print(f"graders: {', '.join(sorted(group(GRADERS_GROUP)))}", markup=False)
+    if not args.detail:
+        return 0
+    for exam_id, entry in entries.items():
+        bp = entry.blueprint
+        out.print(f"\n[bold]{exam_id}[/] — {bp.name_ko} ({bp.name_en}), {bp.body}; domain {entry.domain.name}")
+        out.print(f"  pass rule ({bp.pass_rule.basis}): {bp.pass_rule.text}")
+        for ed in bp.editions:
+            span = f"{ed.from_year}–{ed.to_year or ''}"
+            total = format_points(ed.total_points) if ed.total_points is not None else "?"
+            flag = "" if ed.verified else " [yellow](unverified)[/]"
+            out.print(f"  edition {ed.id} ({span}): {total} points{flag}")
+            for s in ed.subjects:
+                items = s.items if s.items is not None else "?"
+                mx = format_points(s.max_points) if s.max_points is not None else "?"
+                if s.points_per_item is not None:
+                    mx += f" ({format_points(s.points_per_item)} per item)"
+                extra = " accredited score" if s.accredited else ""
+                flag = "" if s.verified else " [yellow](unverified)[/]"
+                out.print(f"    · {s.name} ({s.name_en}) session {s.session or '?'}: {items} items, "
+                          f"{mx} points{extra}{flag}")
+            for g in ed.floor_groups:
+                out.print(f"    과락 group {g.name}: {' + '.join(g.subjects)}")
+        for src in bp.sources:
+            flag = "verified" if src.verified else "[yellow]unverified[/]"
+            out.print(f"  source {src.id}: {src.title} ({flag}){' — ' + src.note if src.note else ''}")
+        for u in bp.unverified:
+            out.print(f"  [yellow]unverified:[/] {u}")
+    return 0
+
+
+def configure_validate(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``examqa validate``."""
+    parser.add_argument("bank", type=Path, metavar="BANK", help="A bank file or a folder of bank files.")
+    parser.add_argument("--exam", required=True, metavar="EXAM", help="Exam id (see `examqa exams`).")
+    parser.add_argument("--bank-format", dest="bank_format", metavar="NAME", help="Override format detection.")
+    parser.add_argument("--edition", metavar="ID", help="Blueprint edition to check against.")
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Every problem in a bank; exit 2 if any is an error."""
+    from examqa.banks import validate_bank
+    from examqa.plugins import get_exam
+
+    entry = get_exam(args.exam)
+    problems = validate_bank(args.bank, entry.blueprint, args.bank_format, args.edition)
+    out, err = out_console(), err_console()
+    for p in problems:
+        (err if p.severity == "error" else out).print(str(p), markup=False)
+    n_err = sum(p.severity == "error" for p in problems)
+    out.print(f"{args.bank}: {n_err} error(s), {len(problems) - n_err} warning(s)", markup=False)
+    return 2 if n_err else 0
+
+
+def configure_schema(parser: argparse.ArgumentParser) -> None:
+    """``examqa schema`` takes no arguments."""
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """The JSON schema of reports (versioned by schema_version)."""
+    from examqa.report import Report
+
+    sys.stdout.write(json.dumps(Report.model_json_schema(mode="serialization"), ensure_ascii=False, indent=2)
+                     + "\n")
+    return 0
+
+
+def configure_tiny_model(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``examqa tiny-model``."""
+    parser.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                        help="Where to build it (default: a cache folder).")
+
+
+def run_tiny_model(args: argparse.Namespace) -> int:
+    """Build the tiny random-weight EXAONE-4.0 test model and print its folder."""
+    from examqa.testing import build_tiny_exaone, tiny_model_dir
+
+    folder = build_tiny_exaone(args.path) if args.path is not None else tiny_model_dir()
+    sys.stdout.write(f"{folder}\n")
+    return 0
