@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from examqa.faultproxy import FaultPlan, FaultProxy
+from examqa.testing.faultproxy import FaultPlan, FaultProxy
 from helpers import loss_adjuster_rows, run_cli, write_native_bank
 
 pytestmark = pytest.mark.server

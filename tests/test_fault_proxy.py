@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from examqa.backends.base import GenRequest, Sampling
 from examqa.backends.openai import OpenAIBackend
-from examqa.faultproxy import FAULTS, FaultPlan, FaultProxy
-from fake_openai_server import FakeOpenAIServer
+from examqa.testing.fakeserver import FakeOpenAIServer
+from examqa.testing.faultproxy import FAULTS, FaultPlan, FaultProxy
 
 pytestmark = pytest.mark.timeout(120)
 

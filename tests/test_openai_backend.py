@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from examqa.backends.base import GenRequest, GenResult, Sampling
 from examqa.backends.openai import OpenAIBackend, parse_retry_after, render_messages
 from examqa.errors import BackendError
-from fake_openai_server import Call, FakeOpenAIServer, Reply, completion, echo_reply, last_user
+from examqa.testing.fakeserver import Call, FakeOpenAIServer, Reply, completion, echo_reply, last_user
 
 pytestmark = pytest.mark.timeout(60)
 

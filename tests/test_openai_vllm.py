@@ -9,7 +9,7 @@ import pytest
 
 from examqa.backends.base import GenRequest, GenResult, Sampling
 from examqa.backends.openai import OpenAIBackend
-from examqa.faultproxy import FAULTS, FaultPlan, FaultProxy
+from examqa.testing.faultproxy import FAULTS, FaultPlan, FaultProxy
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(600)]
 

