@@ -26,7 +26,9 @@ def _cli(flag: str, metavar: str | None = None, **extra: Any) -> dict[str, Any]:
 class Options(BaseModel):
     """Base of the option models: unknown names are errors, values are fixed once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first validation, not at import: grading a sheet never validates RunOptions, and the
+    # CLI reads only its fields (names, help, limits) to make flags.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class SheetOptions(Options):

@@ -108,6 +108,12 @@ def echo_reply(call: Call) -> dict[str, Any]:
     return completion(f"thinking about {text}</think>answer to {text}")
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops the SYNs of a burst of connections, which the client then
+    # retries a second later: 64 concurrent requests would not all arrive together.
+    request_queue_size = 256
+
+
 class FakeOpenAIServer:
     """``/v1/chat/completions`` and ``/v1/models`` on 127.0.0.1, answering with ``reply``."""
 
@@ -120,7 +126,7 @@ class FakeOpenAIServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _Server(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"
