@@ -12,6 +12,7 @@ template carries its own regexes. Which subjects are law or calculation subjects
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -274,11 +275,23 @@ def load_prompts(folder: Path, subjects: Path | None = None) -> PromptSet:
     """Load ``system.j2`` and ``user.j2`` from ``folder`` into a sandboxed, strict environment.
 
     Subject kinds come from ``subjects`` if given, else ``folder/subjects.json`` if present, else none.
+    Compiled templates are kept while the files are unchanged (compiling costs ~30 ms, and a service
+    answering single questions loads the same prompts for every call); an edited file is reloaded.
     """
     missing = [n for n in TEMPLATE_NAMES if not (folder / n).is_file()]
     if missing:
         raise TemplateError(f"{folder}: missing prompt template(s) {', '.join(missing)} "
                             "(a prompts folder holds system.j2 and user.j2)")
+    if subjects is None and (folder / SUBJECTS_FILE).is_file():
+        subjects = folder / SUBJECTS_FILE
+    files = [folder / n for n in TEMPLATE_NAMES] + ([subjects] if subjects is not None else [])
+    stamp = tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _load_prompts(folder, subjects, stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_prompts(folder: Path, subjects: Path | None, stamp: tuple[tuple[str, int, int], ...]) -> PromptSet:
+    """:func:`load_prompts` for one state of the files (``stamp``: path, mtime, size of each)."""
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
@@ -291,8 +304,6 @@ def load_prompts(folder: Path, subjects: Path | None = None) -> PromptSet:
         digest.update(b"\0")
         digest.update((folder / name).read_bytes())
         digest.update(b"\0")
-    if subjects is None and (folder / SUBJECTS_FILE).is_file():
-        subjects = folder / SUBJECTS_FILE
     kinds: dict[str, frozenset[str]] = {}
     if subjects is not None:
         kinds = load_subject_kinds(subjects)
