@@ -19,9 +19,8 @@ import os
 import time
 from pathlib import Path
 
-from common import machine, median
-
 import examqa
+from common import machine, median
 from examqa.testing import FakeOpenAIServer, Reply, completion
 
 QUESTION = {"id": "Q1", "subject": "보험업법", "stem": "보험업법상 옳은 것은?",

@@ -48,7 +48,8 @@ def test_cli_and_evaluate_write_the_same_report(tmp_path: Path) -> None:
                              temperature=0.7, seed=3, out=tmp_path / "api")
     areport = asyncio.run(examqa.aevaluate("loss-adjuster", bank, examqa.backend("scripted", model=script),
                                            samples=2, temperature=0.7, seed=3, out=tmp_path / "async"))
-    files = [json.loads((tmp_path / d / "report.json").read_text(encoding="utf-8")) for d in ("cli", "api", "async")]
+    files = [json.loads((tmp_path / d / "report.json").read_text(encoding="utf-8"))
+             for d in ("cli", "api", "async")]
     assert _stable(files[0]) == _stable(files[1]) == _stable(files[2])
     assert _stable(json.loads(res.stdout)) == _stable(json.loads(report.model_dump_json()))
     assert report.model_dump() == areport.model_dump() | {"run": areport.run.model_dump() | {  # type: ignore[union-attr]
@@ -64,8 +65,8 @@ def test_evaluate_validates_options_before_anything_is_written(tmp_path: Path) -
     bank = write_native_bank(tmp_path / "bank.jsonl", rows)
     backend = examqa.backend("scripted", model=_script(tmp_path, rows))
     for bad, needle in [({"samples": 0}, "samples"), ({"temperature": -1}, "temperature"),
-                        ({"sampels": 2}, "unknown option 'sampels'"), ({"resume": True, "out": None}, "resume needs out"),
-                        ({"protocol": "nope"}, "unknown protocol")]:
+                        ({"sampels": 2}, "unknown option 'sampels'"),
+                        ({"resume": True, "out": None}, "resume needs out"), ({"protocol": "nope"}, "unknown protocol")]:
         with pytest.raises(InputError, match=needle):
             examqa.evaluate("loss-adjuster", bank, backend, **{"out": tmp_path / "run", **bad})
     assert not (tmp_path / "run").exists()
@@ -264,7 +265,7 @@ def test_backend_by_name_checks_its_settings() -> None:
     from examqa.backends import backend_names
 
     assert set(backend_names()) >= {"hf", "openai", "scripted"}
-    with pytest.raises(PluginError, match="unknown backend 'nope'; known: .*openai"):
+    with pytest.raises(PluginError, match=r"unknown backend 'nope'; known: .*openai"):
         examqa.backend("nope")
     with pytest.raises(InputError, match="takes no setting 'base_urls'"):
         examqa.backend("openai", model="m", base_urls=["http://x/v1"])
