@@ -64,9 +64,10 @@ def test_evaluate_validates_options_before_anything_is_written(tmp_path: Path) -
     rows = loss_adjuster_rows(1)
     bank = write_native_bank(tmp_path / "bank.jsonl", rows)
     backend = examqa.backend("scripted", model=_script(tmp_path, rows))
-    for bad, needle in [({"samples": 0}, "samples"), ({"temperature": -1}, "temperature"),
-                        ({"sampels": 2}, "unknown option 'sampels'"),
-                        ({"resume": True, "out": None}, "resume needs out"), ({"protocol": "nope"}, "unknown protocol")]:
+    cases = [({"samples": 0}, "samples"), ({"temperature": -1}, "temperature"),
+             ({"sampels": 2}, "unknown option 'sampels'"), ({"resume": True, "out": None}, "resume needs out"),
+             ({"protocol": "nope"}, "unknown protocol")]
+    for bad, needle in cases:
         with pytest.raises(InputError, match=needle):
             examqa.evaluate("loss-adjuster", bank, backend, **{"out": tmp_path / "run", **bad})
     assert not (tmp_path / "run").exists()
