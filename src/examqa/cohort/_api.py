@@ -68,7 +68,8 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
     t = template
     summary = CohortSummary(
         exam=t.exam, exam_name=t.exam_name, exam_name_en=t.exam_name_en, edition=t.edition, complete=t.complete,
-        basis=t.total.basis, students=n, passed=int(graded.passed.sum()),
+        basis=t.total.basis, total_percent=t.total.threshold_percent, floor_percent=t.total.floor_percent,
+        students=n, passed=int(graded.passed.sum()),
         pass_rate=round(float(graded.passed.mean()), 6) if n else 0.0,
         failed_floor_only=int((~floor_ok & total_ok).sum()), failed_total_only=int((floor_ok & ~total_ok).sum()),
         failed_both=int((~floor_ok & ~total_ok).sum()), to_pass=dict(sorted(needs.items())),

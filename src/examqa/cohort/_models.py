@@ -110,6 +110,8 @@ class CohortSummary(_Out):
     edition: str
     complete: bool = Field(description="False when the bank lacks items or subjects the blueprint states.")
     basis: Literal["total_points", "subject_mean"]
+    total_percent: Points = Field(description="The total line (60 %).")
+    floor_percent: Points = Field(description="The floor of every subject or merged group (40 %).")
     students: int
     passed: int
     pass_rate: float = Field(description="passed ÷ students (0 for an empty cohort).")

@@ -140,15 +140,17 @@ def _layout(row: Sequence[str], ids: set[str], path: Path, line: int) -> Layout:
     head = [c.lower() for c in cells]
     if cells[0] in ids or (len(cells) <= 2 and head[0] in _ID_HEADERS):
         return "sheet"
-    if len(cells) == 3 and head[0] in STUDENT_HEADERS and head[1] in _ID_HEADERS and head[2] in _ANSWER_HEADERS:
-        return "long"
+    if head[0] in STUDENT_HEADERS:  # a header row
+        if len(cells) == 3 and head[1] in _ID_HEADERS and head[2] in _ANSWER_HEADERS and cells[1] not in ids:
+            return "long"
+        if any(c in ids for c in cells[1:]):
+            return "wide"
+        raise InputError(f"the header names no item of the bank (it starts {', '.join(cells[1:4])!r})",
+                         path=path, line=line, hint="a wide CSV's header is student, then the bank's item ids")
     if len(cells) == 3 and cells[1] in ids and cells[2] not in ids:
         return "long"  # a long CSV without its header: student, id, answer
     if any(c in ids for c in cells[1:]):
-        return "wide"
-    if head[0] in STUDENT_HEADERS:
-        raise InputError(f"the header names no item of the bank (it starts {', '.join(cells[1:4])!r})",
-                         path=path, line=line, hint="a wide CSV's header is student, then the bank's item ids")
+        return "wide"  # a header whose first column has a name of its own
     raise InputError("cannot tell the layout of these answers", path=path, line=line, hint=LAYOUT_HINT)
 
 

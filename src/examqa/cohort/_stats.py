@@ -150,7 +150,8 @@ def flags(g: Graded, stats: tuple[ItemStats, ...]) -> tuple[ItemFlag, ...]:
                              "difficulty": s.difficulty, "top_students": n_top}
                     | ({} if s.discrimination is None else {"discrimination": s.discrimination})))
         r = s.discrimination
-        if r is not None and r < LOW_DISCRIMINATION:
+        # a 전항정답 item scores whatever is marked: its discrimination says nothing about the item
+        if r is not None and r < LOW_DISCRIMINATION and len(s.key) < s.choices:
             kind = "negative_discrimination" if r < 0 else "low_discrimination"
             what = "weaker candidates do better on it" if r < 0 else "it barely separates strong from weak"
             out.append(ItemFlag(id=s.id, subject=s.subject, kind=kind,
