@@ -158,9 +158,9 @@ READINGS = [
     ("a bare number", True, "…</think>\n\n정답: 3", 3, None),
     ("the choice's text instead of its label", True, "…</think>\n\n정답은 19세입니다.", 3, None),
     ("\\boxed{C}: no 정답 marker, no 'C)'", True, "…</think>\n\n\\boxed{C}", 3, None),
-    ("a capital letter inside a word after 정답:", True, "…</think>\n\n정답: DNA 검사로 보아 C", None, 4),
-    ("an option restated as 'B)' in the trace, no marked answer", True,
-     "B) 18세는 아니다.</think>\n\n최종적으로 19세가 맞다.", None, 2),
+    ("a capital letter inside a word after 정답:", True, "…</think>\n\n최종 정답: ② (DNA 검사 기준)", 2, 4),
+    ("an option restated as 'B)' in the trace; the answer is circled", True,
+     "B) 18세는 아니다.</think>\n\n정답: ③", 3, 2),
     ("(?i) lets [^A-E] stop at the 'e' of 'the'", False, "Answer: the answer is C", 3, 5),
 ]
 
