@@ -146,3 +146,15 @@ def get_grader(name: str) -> Grader:
     if not callable(grader):
         raise PluginError(f"grader plugin {name!r} returned {type(grader).__name__}, which is not callable")
     return grader  # type: ignore[no-any-return]
+
+
+def clear_caches() -> None:
+    """Forget every plugin looked up so far, so that packages installed since are found (a notebook
+    that just ran ``pip install``, a test that puts a distribution on ``sys.path``)."""
+    from examqa.banks import _registry
+
+    registry.cache_clear()
+    group.cache_clear()
+    get_grader.cache_clear()
+    _registry.bank_formats.cache_clear()
+    _registry.converter_for.cache_clear()
