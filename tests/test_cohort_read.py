@@ -9,7 +9,7 @@ import pytest
 
 from examqa.banks import Bank, load_bank
 from examqa.cohort import grade_cohort
-from examqa.cohort._read import detect_layout
+from examqa.cohort._layout import detect_layout
 from examqa.errors import InputError
 from helpers import loss_adjuster_rows, write_native_bank
 

@@ -62,15 +62,18 @@ def print_cohort(cohort: Cohort, console: Console, *, max_flags: int = 20) -> No
     console.print(f"[bold]{s.exam_name}[/] · {s.exam_name_en} · edition {s.edition} — 모의고사 {s.students:,}명")
     console.print(headline(s), style="bold", markup=False, highlight=False)
     table = Table(title="과목별 분포 Subjects")
-    for name, justify in (("과목 Subject", "left"), ("문항", "right"), ("평균 %", "right"), ("중앙 %", "right"),
-                          ("40% 미만", "right"), ("과락", "right"), ("KR-20", "right"), ("분포 0→100%", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    merged = any(d.group for d in s.subjects)  # only then can a subject's 과락 differ from its own 40 % line
+    columns = [("과목", "left"), ("평균%", "right"), ("중앙%", "right"), ("40%미만", "right")]
+    columns += [("과락", "right")] if merged else []
+    columns += [("KR20", "right"), ("분포 0→100%", "left")]
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for d in s.subjects:
-        table.add_row(d.name + (f" ᴳ{d.group}" if d.group else ""), str(d.items), f"{d.mean_percent:.1f}",
-                      f"{d.median_percent:.1f}", f"{d.below_floor:,}", f"{d.failed_floor:,}",
-                      "—" if d.kr20 is None else f"{d.kr20:.2f}", sparkline(d.histogram))
+        cells = [d.name + (" ᴳ" if d.group else ""), f"{d.mean_percent:.1f}", f"{d.median_percent:.1f}",
+                 f"{d.below_floor:,}"] + ([f"{d.failed_floor:,}"] if merged else [])
+        table.add_row(*cells, "—" if d.kr20 is None else f"{d.kr20:.2f}", sparkline(d.histogram))
     total = "평균" if s.basis == "subject_mean" else "총점"
-    table.add_row(f"[bold]{total}[/]", "", f"[bold]{s.mean_percent:.1f}[/]", "", "", "",
+    table.add_row(f"[bold]{total}[/]", f"[bold]{s.mean_percent:.1f}[/]", "", "", *([""] if merged else []),
                   "—" if s.kr20 is None else f"{s.kr20:.2f}", "", end_section=True)
     console.print(table)
     if (line := near_misses(s)) is not None:

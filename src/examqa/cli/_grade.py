@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from examqa.cli._cohort import add_cohort_flags, cohort_flags_given, is_cohort, run_cohort
 from examqa.cli._common import (
     ProgressBar,
     add_backend_flags,
@@ -24,8 +25,11 @@ def configure_grade(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("exam", metavar="EXAM", help="Exam id, e.g. loss-adjuster (see `examqa exams`).")
     parser.add_argument("--bank", required=True, type=Path, metavar="BANK",
                         help="Question bank: a file or a folder of files.")
-    parser.add_argument("--answers", type=Path, metavar="SHEET", help="Answer sheet CSV (id,answer).")
+    parser.add_argument("--answers", type=Path, metavar="SHEET",
+                        help="Answer sheet CSV (id,answer), or a whole cohort: a wide CSV (student, then one column "
+                             "per item id), a long CSV (student,id,answer) or a folder of sheets.")
     parser.add_argument("--json", dest="as_json", action="store_true", help="Print the report as JSON.")
+    add_cohort_flags(parser)
     add_backend_flags(parser)
     runs = parser.add_argument_group("model run (the options of examqa.evaluate)")
     add_option_flags(runs, RunOptions)
@@ -59,6 +63,11 @@ def _grade_sheet(args: argparse.Namespace) -> int:
     bank = load_bank(args.bank, opts.bank_format)
     if bank.problems:
         note(f"{args.bank}: {len(bank.problems)} warning(s) in the bank (see `examqa validate`)")
+    if is_cohort(args.answers, bank):
+        return run_cohort(args, entry, bank, opts)
+    if cohort_flags_given(args):
+        raise UsageProblem(args._parser, f"{cohort_flags_given(args)[0]} is for a cohort (--answers a wide or long "
+                                         "CSV, or a folder of sheets), not for one answer sheet")
     report = grade_sheet(entry, bank, args.answers, edition=opts.edition, grader=opts.grader)
     emit_report(report, args.as_json)
     return 0

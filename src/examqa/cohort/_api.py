@@ -9,7 +9,7 @@ from typing import Any
 from examqa.banks import Bank, load_bank
 from examqa.cohort._models import CohortSummary
 from examqa.cohort._result import Cohort
-from examqa.plugins import ExamEntry, get_exam
+from examqa.plugins import ExamEntry, get_exam, get_grader
 from examqa.report import Report
 from examqa.scoring import score
 
@@ -18,8 +18,8 @@ FEW_STUDENTS = 30
 
 
 def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | str | Any, *,
-                 edition: str | None = None, skip_bad: bool = False,
-                 run: Path | str | Report | None = None) -> Cohort:
+                 edition: str | None = None, grader: str | None = None, bank_format: str | None = None,
+                 skip_bad: bool = False, run: Path | str | Report | None = None) -> Cohort:
     """Grade a whole cohort's sheets on ``bank`` under ``exam``'s pass rule, with item statistics.
 
     ``sheets`` is a path — a wide CSV (``student``, then one column per item id), a long CSV
@@ -32,6 +32,7 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
     :class:`~examqa.errors.InputError` naming the file, line and student; with ``skip_bad`` the good
     sheets are graded and the bad ones listed in ``summary.bad``. ``run`` (a run directory, a report
     JSON file or a :class:`Report`) is placed in the cohort: its percentile, subject by subject.
+    ``edition``, ``grader`` (a name in ``examqa.graders``) and ``bank_format`` are ``grade_sheet``'s.
     """
     # numpy is imported here, not with examqa: grading one sheet never needs it
     from examqa.cohort._grade import grade
@@ -40,16 +41,17 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
     from examqa.cohort._stats import distributions, flags, item_stats, kr20, measure_percent
 
     entry = get_exam(exam) if isinstance(exam, str) else exam
-    loaded = bank if isinstance(bank, Bank) else load_bank(Path(bank))
+    loaded = bank if isinstance(bank, Bank) else load_bank(Path(bank), bank_format)
     if isinstance(sheets, str | Path):
         data = read_cohort_file(Path(sheets), loaded, skip_bad=skip_bad)
     elif is_dataframe(sheets):
         data = read_dataframe(sheets, loaded, skip_bad=skip_bad)
     else:
         data = read_cohort_rows(sheets, loaded, skip_bad=skip_bad)
-    blueprint, grader = entry.blueprint, entry.domain.grader
-    template = score(blueprint, loaded.questions, {}, edition=edition, grader=grader)
-    graded = grade(blueprint, template, loaded.questions, data, grader)
+    blueprint = entry.blueprint
+    chosen = get_grader(grader) if grader is not None else entry.domain.grader
+    template = score(blueprint, loaded.questions, {}, edition=edition, grader=chosen)
+    graded = grade(blueprint, template, loaded.questions, data, chosen)
     stats = item_stats(graded)
     percent = measure_percent(graded)
     placement = None
@@ -76,4 +78,4 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
         mean_percent=round(float(percent.mean()), 4) if n else 0.0,
         subjects=distributions(graded), kr20=kr20(graded.correct), flags=flags(graded, stats),
         placement=placement, bad=tuple(data.bad), notes=tuple(notes), pass_rule=t.pass_rule)
-    return Cohort(entry, loaded.questions, edition, data, graded, summary, stats, percent.tolist())
+    return Cohort(entry, chosen, loaded.questions, edition, data, graded, summary, stats, percent.tolist())

@@ -16,25 +16,19 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from examqa.banks import Bank
-from examqa.banks._records import MalformedCSV, csv_rows, read_text
+from examqa.banks._records import read_text
+from examqa.cohort._layout import LAYOUT_HINT, STUDENT_HEADERS, csv_records, layout_of
 from examqa.cohort._models import BadSheet
 from examqa.errors import InputError
 from examqa.grading import check_marks
 from examqa.models import AnswerSheet, Marks, Question
 from examqa.sheets import _ANSWER_HEADERS, _ID_HEADERS, parse_marks, read_sheet
-
-Layout = Literal["sheet", "wide", "long", "folder"]
-"""``sheet``: one candidate's ``id,answer`` CSV; the others hold a cohort."""
-
-STUDENT_HEADERS = {"student", "students", "name", "candidate", "학생", "이름", "성명", "수험번호", "수험자", "응시자"}
-LAYOUT_HINT = ("a cohort is a wide CSV (student, then one column per item id), a long CSV (student,id,answer) "
-               "or a folder of id,answer sheets named after the students")
 
 AnswerValue = int | str | Sequence[int] | None
 """A mark handed over in Python: a choice, cell text (``"③"``, ``"2;4"``), several choices, or None (blank)."""
@@ -106,54 +100,6 @@ class _Coder:
         return self.code(check_marks(q, (value,)))  # raises: not a choice number
 
 
-def _blank(row: Sequence[str]) -> bool:
-    return not any(cell.strip() for cell in row)
-
-
-def _rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
-    try:
-        for line, row in csv_rows(text):
-            if not _blank(row):
-                yield line, row
-    except MalformedCSV as exc:
-        raise InputError(f"malformed CSV: {exc}", path=path, line=exc.line,
-                         hint='quote a double mark written with commas: "2,4"') from exc
-
-
-def detect_layout(path: Path | str, bank: Bank) -> Layout:
-    """Which layout the answers at ``path`` are in, told from the content (a folder is a folder)."""
-    path = Path(path)
-    if path.is_dir():
-        return "folder"
-    _, text = read_text(path)
-    rows = _rows(text, path)
-    first = next(rows, None)
-    if first is None:
-        raise InputError("no answers in this file", path=path, hint=LAYOUT_HINT)
-    return _layout(first[1], {q.id for q in bank.questions}, path, first[0])
-
-
-def _layout(row: Sequence[str], ids: set[str], path: Path, line: int) -> Layout:
-    cells = [c.strip() for c in row]
-    while cells and not cells[-1]:
-        cells.pop()
-    head = [c.lower() for c in cells]
-    if cells[0] in ids or (len(cells) <= 2 and head[0] in _ID_HEADERS):
-        return "sheet"
-    if head[0] in STUDENT_HEADERS:  # a header row
-        if len(cells) == 3 and head[1] in _ID_HEADERS and head[2] in _ANSWER_HEADERS and cells[1] not in ids:
-            return "long"
-        if any(c in ids for c in cells[1:]):
-            return "wide"
-        raise InputError(f"the header names no item of the bank (it starts {', '.join(cells[1:4])!r})",
-                         path=path, line=line, hint="a wide CSV's header is student, then the bank's item ids")
-    if len(cells) == 3 and cells[1] in ids and cells[2] not in ids:
-        return "long"  # a long CSV without its header: student, id, answer
-    if any(c in ids for c in cells[1:]):
-        return "wide"  # a header whose first column has a name of its own
-    raise InputError("cannot tell the layout of these answers", path=path, line=line, hint=LAYOUT_HINT)
-
-
 class _Collector:
     """Rows of codes and students; under ``skip_bad`` bad sheets are listed instead of raised."""
 
@@ -215,14 +161,14 @@ def read_cohort_file(path: Path, bank: Bank, *, skip_bad: bool = False) -> Sheet
     if path.is_dir():
         return _read_folder(path, bank, skip_bad=skip_bad)
     _, text = read_text(path)
-    rows = _rows(text, path)
+    rows = csv_records(text, path)
     first = next(rows, None)
     if first is None:
         raise InputError("no answers in this file", path=path, hint=LAYOUT_HINT)
     coder = _Coder(bank.questions)
     out = _Collector(coder, len(bank.questions), skip_bad=skip_bad)
     index = {q.id: j for j, q in enumerate(bank.questions)}
-    layout = _layout(first[1], set(index), path, first[0])
+    layout = layout_of(first[1], set(index), path, first[0])
     if layout == "wide":
         _read_wide(first, rows, path, index, out)
     elif layout == "long":

@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
 from examqa.cohort._models import CohortSummary, ItemStats
+from examqa.grading import Grader
 from examqa.models import Marks, Question
 from examqa.plugins import ExamEntry
 from examqa.report import Report, ToPass
@@ -45,10 +46,11 @@ class Cohort:
     student's verdict and ``report(name)`` the full report of the single-sheet path.
     """
 
-    def __init__(self, entry: ExamEntry, questions: Sequence[Question], edition: str | None, sheets: Sheets,
-                 graded: Graded, summary: CohortSummary, items: tuple[ItemStats, ...],
+    def __init__(self, entry: ExamEntry, grader: Grader, questions: Sequence[Question], edition: str | None,
+                 sheets: Sheets, graded: Graded, summary: CohortSummary, items: tuple[ItemStats, ...],
                  percent: Sequence[float]) -> None:
         self.entry = entry
+        self.grader = grader
         self.questions = tuple(questions)
         self.edition = edition
         self.summary = summary
@@ -96,9 +98,8 @@ class Cohort:
 
     def report(self, student: str) -> Report:
         """The student's full report: ``score`` on the sheet alone, exactly as ``examqa grade`` gives it."""
-        entry = self.entry
-        return score(entry.blueprint, self.questions, self.marks(student), edition=self.edition,
-                     grader=entry.domain.grader)
+        return score(self.entry.blueprint, self.questions, self.marks(student), edition=self.edition,
+                     grader=self.grader)
 
     def student_json(self, student: str, *, include_items: bool = False) -> dict[str, Any]:
         """The student's report JSON plus ``student`` (and ``to_pass``, which every report holds).
