@@ -190,8 +190,9 @@ def test_a_stream_cut_midway_is_an_error_not_an_answer() -> None:
 
 def test_64_concurrent_asolve_calls_share_one_loop_and_all_run_at_once() -> None:
     """The shape of the speed target (docs/benchmarks.md has the figure): all 64 in flight together,
-    on the caller's loop, with no thread started."""
-    with FakeOpenAIServer(lambda call: Reply(body=completion("x</think>정답: 3"), delay_s=0.2)) as server:
+    on the caller's loop, with no thread started. (The server holds each request 1.5 s, long enough for a
+    threaded test server on two busy cores to have all 64 in hand at once.)"""
+    with FakeOpenAIServer(lambda call: Reply(body=completion("x</think>정답: 3"), delay_s=1.5)) as server:
         backend = examqa.backend("openai", model="fake-model", base_url=server.url, concurrency=64)
         threads_before = threading.active_count()
         seen_threads: list[int] = []

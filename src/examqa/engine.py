@@ -106,12 +106,15 @@ class Grading:
 
 
 def build_requests(blueprint: Blueprint, questions: Sequence[Question], prompts: PromptSet, samples: int,
-                   seed: int | None) -> tuple[list[GenRequest], dict[str, Question]]:
-    """One request per (item, sample). Sample k gets seed ``seed + k`` so samples differ reproducibly."""
+                   seed: int | None, thinking: bool = True) -> tuple[list[GenRequest], dict[str, Question]]:
+    """One request per (item, sample). Sample k gets seed ``seed + k`` so samples differ reproducibly.
+
+    ``thinking`` is the mode: a template may word its answer instruction for each.
+    """
     requests: list[GenRequest] = []
     by_key: dict[str, Question] = {}
     for q in questions:
-        messages = prompts.render(blueprint, q)
+        messages = prompts.render(blueprint, q, thinking=thinking)
         for k in range(samples):
             key = f"{q.id}#{k}"
             requests.append(GenRequest(key=key, messages=messages, seed=None if seed is None else seed + k))

@@ -275,8 +275,8 @@ def load_prompts(folder: Path, subjects: Path | None = None) -> PromptSet:
     """Load ``system.j2`` and ``user.j2`` from ``folder`` into a sandboxed, strict environment.
 
     Subject kinds come from ``subjects`` if given, else ``folder/subjects.json`` if present, else none.
-    Compiled templates are kept while the files are unchanged (compiling costs ~30 ms, and a service
-    answering single questions loads the same prompts for every call); an edited file is reloaded.
+    Compiled templates are kept while the files' bytes are unchanged (compiling costs ~30 ms, and a
+    service answering single questions loads the same prompts for every call); an edited file is reloaded.
     """
     missing = [n for n in TEMPLATE_NAMES if not (folder / n).is_file()]
     if missing:
@@ -285,13 +285,14 @@ def load_prompts(folder: Path, subjects: Path | None = None) -> PromptSet:
     if subjects is None and (folder / SUBJECTS_FILE).is_file():
         subjects = folder / SUBJECTS_FILE
     files = [folder / n for n in TEMPLATE_NAMES] + ([subjects] if subjects is not None else [])
-    stamp = tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    # keyed by content, not mtime: an edit within one timestamp tick must not serve the old template
+    stamp = tuple((str(f.resolve()), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files)
     return _load_prompts(folder, subjects, stamp)
 
 
 @functools.lru_cache(maxsize=64)
-def _load_prompts(folder: Path, subjects: Path | None, stamp: tuple[tuple[str, int, int], ...]) -> PromptSet:
-    """:func:`load_prompts` for one state of the files (``stamp``: path, mtime, size of each)."""
+def _load_prompts(folder: Path, subjects: Path | None, stamp: tuple[tuple[str, str], ...]) -> PromptSet:
+    """:func:`load_prompts` for one state of the files (``stamp``: path and content hash of each)."""
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,

@@ -168,7 +168,8 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
     }
     # A protocol may print the choices its own way (A)–E)); rendering and reading use the same labels.
     asked = [protocol.relabel(q) for q in run_bank.questions]
-    requests, by_key = build_requests(entry.blueprint, asked, prompt_set, options.samples, sampling.seed)
+    requests, by_key = build_requests(entry.blueprint, asked, prompt_set, options.samples, sampling.seed,
+                                      thinking=sampling.thinking)
     out = options.out if options.out is not None else _default_out(entry.blueprint.id, model)
     return RunPlan(entry=entry, bank=run_bank, loaded=loaded, options=options, prompt_set=prompt_set,
                    grading=grading, config=config, runtime=runtime, out=out, requests=requests, by_key=by_key,

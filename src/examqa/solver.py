@@ -112,7 +112,7 @@ def _plan(exam: str | ExamEntry, question: QuestionLike, backend: Backend, optio
     q = protocol.relabel(q)
     prompt_set = protocol.prompts(entry.domain.prompts, opts.prompts, entry.domain.name)
     sampling = sampling_for(opts)
-    messages = prompt_set.render(entry.blueprint, q)
+    messages = prompt_set.render(entry.blueprint, q, thinking=sampling.thinking)
     grading = Grading(sampling=sampling, template_sha256=prompt_set.sha256, grader=entry.domain.grader,
                       label_style=protocol.label_style, readers=dict(protocol.readers),
                       blank_scores_on_all_accepted=entry.blueprint.blank_scores_on_all_accepted)
