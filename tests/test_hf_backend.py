@@ -218,3 +218,59 @@ def test_derive_seed(sampling_seed: int | None, request_seeds: list[int | None])
         assert seed is not None and 0 <= seed < 2**63
         assert seed == derive_seed(sampling_seed, list(request_seeds))
         assert seed != derive_seed(sampling_seed, [*request_seeds, 12345])
+
+
+def test_sampling_leaves_torch_global_rng_alone(backend: HFBackend) -> None:
+    sampling = Sampling(thinking=True, temperature=1.0, top_p=0.9, max_new_tokens=12, seed=5)
+    torch.manual_seed(1234)
+    before = torch.random.get_rng_state().clone()
+    list(backend.generate(_requests(PROMPTS[:3], seed=1), sampling))
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+def test_a_requests_sample_does_not_depend_on_its_batch(backend: HFBackend, tiny_model_dir: Path) -> None:
+    """Each request draws from its own generator: alone or beside others, it samples the same tokens."""
+    sampling = Sampling(thinking=True, temperature=1.0, top_p=1.0, max_new_tokens=16, seed=11)
+    reqs = [GenRequest(key=f"q{i}#0", messages=({"role": "user", "content": PROMPTS[0]},), seed=i) for i in range(3)]
+    together = {r.key: r.output for r in backend.generate(reqs, sampling)}
+    alone = {r.key: next(iter(backend.generate([r], sampling))).output for r in reqs}
+    assert together == alone
+    assert len(set(together.values())) > 1  # different seeds, same prompt: different samples
+
+
+def test_astream_streams_the_same_text_it_returns(backend: HFBackend) -> None:
+    import asyncio
+
+    request = _requests(PROMPTS[:1])[0]
+
+    async def collect() -> list[Any]:
+        return [item async for item in backend.astream(request, GREEDY)]
+
+    items = asyncio.run(collect())
+    *deltas, result = items
+    whole = next(iter(backend.generate([request], GREEDY)))
+    assert result.output == whole.output and result.completion_tokens == whole.completion_tokens
+    reasoning = "".join(d.text for d in deltas if d.kind == "reasoning")
+    answer = "".join(d.text for d in deltas if d.kind == "answer")
+    if "</think>" in whole.output:
+        head, _, tail = whole.output.partition("</think>")
+        assert (reasoning.strip(), answer.strip()) == (head.strip(), tail.strip())
+    else:
+        assert reasoning.strip() == whole.output.strip() and answer == ""
+
+
+def test_two_threads_share_one_backend(backend: HFBackend) -> None:
+    import threading
+
+    expected = [r.output for r in backend.generate(_requests(PROMPTS[:2]), GREEDY)]
+    got: dict[int, list[str]] = {}
+
+    def work(n: int) -> None:
+        got[n] = [r.output for r in backend.generate(_requests(PROMPTS[:2]), GREEDY)]
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert all(outputs == expected for outputs in got.values()) and len(got) == 3
