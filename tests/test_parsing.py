@@ -33,6 +33,11 @@ PERIOD = ("1년", "6개월", "3개월", "1개월")
 DATES = ("2017. 3. 10.", "2018. 3. 10.", "2020. 3. 10.", "2016. 3. 10.")
 NONE_CHOICE = ("1회", "2회", "3회", "해당 없음")
 ENGLISH = ("risk avoidance", "risk retention", "loss reduction", "risk transfer", "insurance")
+DRUGS = ("아목시실린", "세프트리악손", "반코마이신", "아지스로마이신", "독시사이클린", "메트로니다졸", "레보플록사신",
+         "클린다마이신", "리팜피신", "이소니아지드")  # an extended-matching (R형) item: 10 short terms
+WON = ("₩150,000", "₩180,000", "₩200,000", "₩240,000")
+TWINS = ("보험설계사는 보험계약 체결을 대리할 수 있다.", "보험설계사는 보험계약 체결을 대리할 수 없다.",
+         "보험대리점은 보험료를 수령할 수 없다.", "보험중개사는 보험자를 위하여 보험계약 체결을 대리할 수 있다.")
 
 REASONING = """문제를 정리해 보자. 보험계약법상 고지의무와 위험 변경에 관한 설명 중
 옳지 않은 것을 고르는 문제다.
@@ -254,6 +259,33 @@ CASES: list[Any] = [
     pytest.param("③이 옳다. ①은 틀렸다.", LAW, {}, None, "ambiguous", id="unmarked-two-mentions"),
     pytest.param("정답: 2.5", LAW, {}, None, "no_answer", id="decimal-is-no-label"),
     pytest.param("정답: 3개월", LAW, {}, None, "no_answer", id="unit-without-matching-choice"),
+    # --- 제N번, answer sentences without a marker, choices said in a sentence
+    pytest.param("정답은 제3번입니다.", LAW, {}, 3, "marker", id="je-n-beon"),
+    pytest.param("제 2 번", LAW, {}, 2, "number_suffix", id="je-spaced-n-beon"),
+    pytest.param("옳지 않은 것은 ④이다. ①과 ②는 조문과 같다.", LAW, {}, 4, "circled", id="cue-then-explanation"),
+    pytest.param("옳지 않은 것은 고지의무를 위반한 효과라는 설명이다.", LAW, {}, 4, "fuzzy", id="cue-paraphrase"),
+    pytest.param("가장 적절한 치료는 아목시실린 투여이다.", DRUGS, {}, 1, "fuzzy", id="cue-term-in-sentence"),
+    pytest.param("아목시실린은 금기이므로 독시사이클린을 투여한다.", DRUGS, {}, 5, "choice_text",
+                 id="verb-cue-main-clause"),
+    pytest.param("아목시실린 또는 독시사이클린이 적절하다.", DRUGS, {}, None, "ambiguous", id="two-terms"),
+    pytest.param("정답: 아목시실린-클라불란산", DRUGS, {}, None, "no_answer", id="term-glued-to-more-is-no-term"),
+    pytest.param("아목시실린은 페니실린 알레르기에 금기이다.", DRUGS, {}, None, "no_answer", id="topic-term-explained"),
+    pytest.param("따라서 지급보험금은 800만원입니다.", MONEY, {}, 2, "choice_text", id="conclusion-topic-exact"),
+    pytest.param("보험금액은 1,000만원이다. 손해액은 600만원이다.", MONEY, {}, None, "no_answer",
+                 id="givens-are-no-answer"),
+    pytest.param("정답은 700만원이 아니라 800만원입니다.", MONEY, {}, 2, "choice_text", id="text-negated-then-text"),
+    pytest.param("정답: 13개월", PERIOD, {}, None, "no_answer", id="number-inside-number-is-no-match"),
+    pytest.param("정답: 180,000원", WON, {}, 2, "choice_text", id="won-sign-or-won-suffix"),
+    pytest.param("옳은 것은 설계사가 계약 체결을 대리할 수 없다는 설명이다.", TWINS, {}, 2, "fuzzy",
+                 id="paraphrase-told-apart-from-its-twin"),
+    pytest.param("옳은 것은 설계사가 계약 체결을 대리할 수 있다는 설명이다.", TWINS, {}, 1, "fuzzy",
+                 id="paraphrase-of-the-other-twin"),
+    pytest.param("옳은 것은 설계사가 계약 체결을 대리한다는 설명이다.", TWINS, {}, 1, "fuzzy",
+                 id="paraphrase-with-the-sense-of-one-twin"),
+    pytest.param("정답은 설계사가 계약 체결을 대리할 수 있다는 설명 또는 대리점이 보험료를 수령할 수 없다는 설명이다.",
+                 TWINS, {}, None, "ambiguous", id="two-statements-paraphrased"),
+    pytest.param("Answer: B\n\nWait, B is an obligation. The answer remains C.", ENGLISH, {"label_style": "letter"},
+                 3, "marker", id="answer-remains"),
 ]
 
 
@@ -296,6 +328,53 @@ def test_r_type_item_with_many_choices() -> None:
     assert parse_response(reasoning_completion("정답: ⑫"), options).choice == 12
     assert parse_response(reasoning_completion("정답: (14)"), options).choice == 14
     assert parse_response(reasoning_completion("정답: ⑯"), options).method == "out_of_range"
+
+
+# ------------------------------------------------------------------------------------------ evaluation set
+
+EVAL_SET = Path(__file__).resolve().parent / "data" / "parsing" / "completions.json"
+
+
+def evaluation_cases() -> list[Any]:
+    """The evaluation set as pytest params: (completion, choices, reasoning, label_style, expected)."""
+    doc = json.loads(EVAL_SET.read_text(encoding="utf-8"))
+    params = []
+    for case in doc["cases"]:
+        item = doc["items"][case["item"]]
+        if case["mode"] == "plain":
+            text, reasoning = case["answer"], False
+        elif case["mode"] == "truncated":
+            text, reasoning = doc["reasonings"][case["reasoning"]], True
+        else:
+            text, reasoning = doc["reasonings"][case["reasoning"]] + "</think>\n\n" + case["answer"], True
+        params.append(pytest.param(text, tuple(item["choices"]), reasoning, item.get("label_style", "number"),
+                                   case["expected"], id=case["id"]))
+    return params
+
+
+EVALUATION = evaluation_cases()
+
+
+@pytest.mark.parametrize(("text", "choices", "reasoning", "style", "expected"), EVALUATION)
+def test_evaluation_set_is_read_like_a_careful_grader(text: str, choices: tuple[str, ...], reasoning: bool,
+                                                      style: Any, expected: int | None) -> None:
+    """Every completion gets the grader's reading: no wrong choice, and no refusal where a grader reads one."""
+    parsed = parse_response(text, choices, reasoning=reasoning, label_style=style)
+    assert parsed.choice == expected, parsed
+
+
+def test_evaluation_set_is_large_and_varied() -> None:
+    doc = json.loads(EVAL_SET.read_text(encoding="utf-8"))
+    cases, items = doc["cases"], doc["items"]
+    assert len(cases) >= 200
+    assert {len(item["choices"]) for item in items.values()} >= {4, 5, 10}
+    assert any(item.get("label_style") == "letter" for item in items.values())
+    assert {c["mode"] for c in cases} == {"reasoning", "plain", "truncated"}
+    refusals = [c for c in cases if c["expected"] is None]
+    assert 30 <= len(refusals) <= len(cases) // 3  # refusals tested, but most answers are readable
+    answers = "\n".join(c.get("answer", "") for c in cases)
+    for form in ("정답: ③", "**", "\\boxed{", "제3번", "제 2 번", "ㄱ, ㄷ", "Answer:", "옳지 않은 것은", "2개", "₩"):
+        assert form in answers, form
 
 
 # ------------------------------------------------------------------------------------------ properties

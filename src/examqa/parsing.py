@@ -64,17 +64,27 @@ a readable answer that is not the key is simply a choice that grades wrong.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz
+from examqa._choicetext import (
+    ODD_CHARS_RE,
+    TRANSLATE,
+    ChoiceIndex,
+    Verdict,
+    choice_index,
+    described,
+    exact_or_set,
+    fuzzy,
+    loose_exact,
+    named_terms,
+    strip_endings,
+    strip_wrapper,
+)
 
 __all__ = ["FAILURE_METHODS", "SUCCESS_METHODS", "ParsedResponse", "parse_response"]
-
-Method = str
 
 SUCCESS_METHODS = frozenset({
     "marker", "boxed", "circled", "number_suffix", "paren", "letter", "ordinal", "bare",
@@ -84,10 +94,9 @@ SUCCESS_METHODS = frozenset({
 FAILURE_METHODS = frozenset({"truncated", "no_answer", "ambiguous", "out_of_range", "none_stated"})
 """Methods that come with ``choice=None``."""
 
-FUZZY_THRESHOLD = 85.0
-FUZZY_MARGIN = 10.0
 MAX_STATEMENTS = 64  # statements read from the end of an answer part before falling back
 VALUE_CAP = 600  # characters of a marker's line that are read; longer than any real choice text
+CLAUSE_BACK = 300  # characters looked back from a predicate ("…이 가장 적절하다") for what it is said of
 
 
 @dataclass(frozen=True)
@@ -118,20 +127,10 @@ _CIRCLED_BY_NUMBER = {k: c for c, k in reversed(_CIRCLED.items())}  # 1 → ①,
 _PAREN_DIGITS = {chr(0x2474 + i): i + 1 for i in range(20)}  # ⑴..⒇
 _ORDINALS = {"첫": 1, "두": 2, "둘": 2, "세": 3, "셋": 3, "네": 4, "넷": 4, "다섯": 5, "여섯": 6,
              "일곱": 7, "여덟": 8, "아홉": 9, "열": 10}
-
-_JAMO = "ㄱㄴㄷㄹㅁㅂㅅㅇㅈㅊㅋㅌㅍㅎ"
-_SYLLABLES = "가나다라마바사아자차카타파하"
-_ITEM_CANON: dict[str, str] = {}
-for _i, (_j, _s) in enumerate(zip(_JAMO, _SYLLABLES, strict=True)):
-    _ITEM_CANON[_j] = _ITEM_CANON[chr(0x3260 + _i)] = _ITEM_CANON[chr(0x3200 + _i)] = _j  # ㄱ ㉠ ㈀
-    _ITEM_CANON[_s] = _ITEM_CANON[chr(0x326E + _i)] = _ITEM_CANON[chr(0x320E + _i)] = _s  # 가 ㉮ ㈎
+_ORDINAL_ALT = "|".join(sorted(_ORDINALS, key=len, reverse=True))
 
 _C = "".join(_CIRCLED)
 _PD = "".join(_PAREN_DIGITS)
-
-# Full-width ASCII (３, ：, Ｂ) → ASCII; odd spaces → space; zero-width characters dropped.
-_TRANSLATE: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_TRANSLATE.update({0x3000: 0x20, 0x00A0: 0x20, 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None})
 
 # ----------------------------------------------------------------------------------------------- regexes
 
@@ -140,7 +139,7 @@ _END_TOKENS = ("[|endofturn|]", "<|im_end|>", "<|endoftext|>")
 
 _LATEX_CMD_RE = re.compile(r"\\(?:text|mathrm|mathbf|textbf|mathit|textit)\s*\{([^{}]*)\}")
 _TEXTCIRCLED_RE = re.compile(r"\\(?:textcircled|circled)\s*\{\s*(\d{1,2})\s*\}")
-_MARKUP_RE = re.compile(r"\*+|__|`+|\$+|\\[()\[\]]|</?(?:b|strong|em)>")
+_MARKUP_RE = re.compile(r"\*+|__|`+|(?<![A-Za-z])\$+|\\[()\[\]%]|</?(?:b|strong|em)>")
 _LINE_PREFIX_RE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]*|>[ \t]*|[-•·][ \t]+)+", re.M)
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{([^{}]*)\}")
 
@@ -151,7 +150,8 @@ _MARKER_CLOSER_RE = re.compile(r"[ \t]*[\]】)」』>]")
 _SEP_COLON_RE = re.compile(r"[ \t]*[:=][ \t]*")
 _SEP_KO_RE = re.compile(r"[ \t]*[은는](?![가-힣])[ \t]*")
 _SEP_KO_SUBJ_RE = re.compile(r"[ \t]*이[ \t]+")
-_SEP_EN_RE = re.compile(r"[ \t]+is[ \t]*:?[ \t]*", re.I)
+_SEP_EN_RE = re.compile(r"[ \t]+(?:is|remains|would[ \t]+be|should[ \t]+be|must[ \t]+be|will[ \t]+be)[ \t]*:?[ \t]*",
+                        re.I)
 _SEP_EOL_RE = re.compile(r"[ \t]*(?=\n|$)")
 _SEP_WS_RE = re.compile(r"[ \t]+")
 _NON_SPACE_RE = re.compile(r"\S")
@@ -166,12 +166,13 @@ _LETTER_BOUND = r"(?![A-Za-z0-9])"
 def _label_alternatives(letters: bool) -> str:
     """Label forms, matched at a given position (the start of a value or after a coordinator)."""
     alts = [
-        rf"[(\[][ \t]*(?P<pc>[{_C}])[ \t]*[)\]](?:[ \t]*번)?",
+        rf"[(\[【][ \t]*(?P<pc>[{_C}])[ \t]*[)\]】](?:[ \t]*번)?",
         rf"(?P<c>[{_C}])(?:[ \t]*번(?!째))?",
         rf"(?P<pd>[{_PD}])(?:[ \t]*번)?",
-        r"[(\[][ \t]*(?P<pn>\d{1,2})[ \t]*(?:번[ \t]*)?[)\]](?:[ \t]*번)?",
-        rf"(?P<o>{'|'.join(sorted(_ORDINALS, key=len, reverse=True))})[ \t]*(?:번[ \t]*)?째",
+        r"[(\[【][ \t]*(?P<pn>\d{1,2})[ \t]*(?:번[ \t]*)?[)\]】](?:[ \t]*번)?",
+        rf"(?P<o>{_ORDINAL_ALT})[ \t]*(?:번[ \t]*)?째",
         r"(?P<no>\d{1,2})[ \t]*번[ \t]*째",
+        r"제[ \t]*(?P<nj>\d{1,2})[ \t]*번(?![ \t]*째)",  # 제3번, 제 2 번
         rf"(?P<n>\d{{1,2}})(?!\d)(?:(?P<nb>[ \t]*번(?!째))|(?P<np>[ \t]*\))|(?P<nd>\.(?!\d)))?{_BOUND}",
     ]
     if letters:
@@ -187,14 +188,20 @@ _LABEL_PREFIX_RE = re.compile(r"(?:option|choice|보기|선택지|선지)[ \t]*(
 _COORD_RE = re.compile(r"[ \t]*(?:,|、|/|·|\+|&|~|또는|혹은|이나|그리고|및|과|와|나|or|and)[ \t]*", re.I)
 _NEGATION_RE = re.compile(r"[ \t]*(?:번[ \t]*)?(?:[이가은는][ \t]*)?아니")
 _AFTER_NEGATION_RE = re.compile(r"아니(?:라|고|며)[ \t,]*")
+# "인삼이 아니라 황기", "아목시실린 대신 아지스로마이신": the answer follows.
+_TEXT_NEGATION_RE = re.compile(r"[ \t]*(?:이|가|은|는)?[ \t]*아니(?:라|고)[ \t,]*|[ \t]+대신(?:에)?[ \t]+")
+# Discourse words before the answer itself ("아마도 ③번", "따라서 ③번", "that the seller …").
+_HEDGE_RE = re.compile(r"(?:(?:아마(?:도)?|아무래도|어쩌면|결국|바로|역시|최종적으로|결론적으로|분명히|확실히|즉|따라서"
+                       r"|그러므로|그래서|probably|likely|clearly|that)[ \t,]+)+", re.I)
 _PURE_REST_RE = re.compile(  # applied to a rest stripped of _PURE_STRIP at both ends (no backtracking)
-    r"(?:번)?\s*(?:(?:이|가)\s*(?:최종\s*)?(?:정답|답)\s*)?(?:입니다|이다|임|이에요|예요|이요|요|이며|이고|이죠|다"
-    r"|이겠습니다)?"
+    r"(?:번)?\s*(?:(?:보기|선택지|선지|지문|항목|설명)\s*)?(?:(?:이|가)\s*(?:최종\s*)?(?:정답|답)\s*)?"
+    r"(?:입니다|이다|임|이에요|예요|이요|요|이며|이고|이죠|다|이겠습니다)?"
 )
 _PURE_STRIP = " \t\n.!。…~)]"
 _REST_HEAD_RE = re.compile(r"[.!?。](?=\s|$)|[,(\[\n]")
 
-_REVERSE_LABEL = (rf"[{_C}](?:[ \t]*번)?|[(\[][ \t]*\d{{1,2}}[ \t]*[)\]]|(?<![\d.,])\d{{1,2}}(?:[ \t]*번)?")
+_REVERSE_LABEL = (rf"[{_C}](?:[ \t]*번)?|[(\[][ \t]*\d{{1,2}}[ \t]*[)\]]|제[ \t]*\d{{1,2}}[ \t]*번"
+                  r"|(?<![\d.,])\d{1,2}(?:[ \t]*번)?")
 _REVERSE_RE = {
     letters: re.compile(
         rf"(?P<label>{_REVERSE_LABEL}{r'|(?<![A-Za-z])[(]?[A-Z][)]?' if letters else ''})"
@@ -210,24 +217,21 @@ def _mention_pattern(letters: bool) -> re.Pattern[str]:
     alts = [
         rf"(?P<c>[{_C}])",
         rf"(?P<pd>[{_PD}])",
-        r"\([ \t]*(?P<pn>\d{1,2})[ \t]*\)",
+        r"\([ \t]*(?:(?:option|choice|보기|선지|선택지)[ \t]*)?(?P<pn>\d{1,2})[ \t]*(?:번[ \t]*)?\)",
         r"(?<![\d.,제])(?P<nb>\d{1,2})[ \t]*번(?![째호지길\d])",
+        r"제[ \t]*(?P<nj>\d{1,2})[ \t]*번(?![째호지길\d])",
         r"^[ \t]*(?P<np>\d{1,2})[ \t]*\)",
         r"^[ \t]*(?P<nd>\d{1,2})(?:\.(?!\d)|[ \t]*$)",
-        rf"(?:(?P<o>{'|'.join(sorted(_ORDINALS, key=len, reverse=True))})|(?<![\d.,])(?P<no>\d{{1,2}}))"
+        rf"(?:(?P<o>{_ORDINAL_ALT})|(?<![\d.,])(?P<no>\d{{1,2}}))"
         r"[ \t]*(?:번[ \t]*)?째(?=[ \t]*(?:선택지|보기|선지|항목|답))",
     ]
     if letters:
-        alts += [r"\([ \t]*(?P<pl>[A-Z])[ \t]*\)", r"^[ \t]*(?P<l>[A-Z])(?:[).](?!\w)|[ \t]*$)"]
-    return re.compile("|".join(alts), re.M)
+        alts += [r"\([ \t]*(?:(?:option|choice)[ \t]*)?(?P<pl>[A-Z])[ \t]*\)",
+                 r"^[ \t]*(?P<l>[A-Z])(?:[).](?!\w)|[ \t]*$)"]
+    return re.compile("|".join(alts), re.M | re.I)
 
 
 _MENTION_RE = {letters: _mention_pattern(letters) for letters in (False, True)}
-
-_ITEM_TOKEN = "".join(_ITEM_CANON)
-_ITEM_RE = re.compile(rf"[(（][ \t]*(?P<pi>[{_ITEM_TOKEN}])[ \t]*[)）]|(?P<i>[{_ITEM_TOKEN}])")
-_ITEM_SEP_RE = re.compile(r"[ \t]*(?:,|、|·|/|및|과|와|그리고|and|&)[ \t]*|[ \t]+")
-_SYLLABLE_BOUND_RE = re.compile(r"$|[^가-힣]|(?:이|가|만|은|는|을|를|의|과|와|로|입니다|이다|임|모두|뿐)")
 
 _NONE_RE = re.compile(
     r"^(?:(?:최종[ \t]*)?(?:정답|답)[ \t]*(?:[이은는:][ \t]*)?)?"
@@ -237,88 +241,60 @@ _NONE_RE = re.compile(
     r"|i[ \t]+don'?t[ \t]+know|cannot[ \t]+(?:be[ \t]+)?determine)",
     re.I,
 )
-_ENDINGS = sorted(["입니다", "이다", "임", "이에요", "예요", "이요", "이며", "이고", "이죠", "이겠습니다",
-                   "일 것이다", "일것이다", "이라고 본다", "이라고 판단된다"], key=len, reverse=True)
-_TAIL_ANSWER_RE = re.compile(r"\s*(?:이|가)\s*(?:최종\s*)?(?:정답|답)$")
-_TAIL_PUNCT = " \t\n.!。…~"
 _SENTENCE_CUT_RE = re.compile(r"[.!?。](?=\s|$)|\s[(\[]|\s[-–—]\s|[:;]\s|,\s*(?:왜냐하면|이유는|because)")
-_NORM_STRIP_RE = re.compile(r"[\s.,·、:;!?'\"“”‘’()\[\]{}<>「」『』\-–—~*_`]+")
+_SENTENCE_END_RE = re.compile(r"[.!?。](?=\s|$)|\n")
+_ALTERNATIVE_RE = re.compile(r"[ \t]+(?:또는|혹은|or)[ \t]+", re.I)
+_CLAUSE_CUT_RE = re.compile(r",\s|(?<=[가-힣])(?:이며|으며|이고|므로|지만|으나|는데|니까)\s")
 _WRAP_CHARS = " \t\"'“”‘’「」『』<>"
 
+# ---------------------------------------------------------------------------------- answer sentences (cues)
+# Sentences that state an answer without a marker. Tier A: "옳지 않은 것은 X", "가장 적절한 치료는 X",
+# "X이 가장 의심된다", "X를 투여한다", "진단: X". Tier B, read only when no tier-A sentence is: "X이 옳다",
+# "X는 틀렸다" (whose sense depends on the question), and "…은 X이다" where X is exactly a choice's text.
 
-# ------------------------------------------------------------------------------------------ choice index
-
-@dataclass(frozen=True)
-class _Verdict:
-    choice: int | None
-    method: str
-
-
-@dataclass(frozen=True)
-class _Ctx:
-    n: int
-    letters: bool
-    norms: tuple[str, ...]
-    exact: dict[str, int]
-    sets: tuple[frozenset[str], ...] | None
-
-
-def _norm(s: str) -> str:
-    return _NORM_STRIP_RE.sub("", s.translate(_TRANSLATE)).lower()
-
-
-def _parse_items(s: str) -> tuple[frozenset[str], int] | None:
-    """Read a leading ㄱ/ㄴ/ㄷ or 가/나/다 set; return it and where it ends, or None."""
-    m = _ITEM_RE.match(s)
-    if not m:
-        return None
-    items = [m.group("pi") or m.group("i")]
-    ends = [m.end()]
-    pos = m.end()
-    while True:
-        sep = _ITEM_SEP_RE.match(s, pos)
-        nxt = _ITEM_RE.match(s, sep.end() if sep else pos)
-        if nxt is None:
-            break
-        item = nxt.group("pi") or nxt.group("i")
-        # Adjacent items only for jamo-like symbols: "ㄱㄷ" is a set, "가나" or "다음" is a word.
-        if sep is None and (_ITEM_CANON[item] in _SYLLABLES or _ITEM_CANON[items[-1]] in _SYLLABLES):
-            break
-        items.append(item)
-        ends.append(nxt.end())
-        pos = nxt.end()
-    # A syllable item must end at a boundary ("다음과" is no set); back off until one does.
-    while items:
-        last, end = items[-1], ends[-1]
-        if _ITEM_CANON[last] in _JAMO or _SYLLABLE_BOUND_RE.match(s, end):
-            return frozenset(_ITEM_CANON[i] for i in items), end
-        items.pop()
-        ends.pop()
-    return None
-
-
-@functools.lru_cache(maxsize=512)
-def _context(choices: tuple[str, ...], letters: bool) -> _Ctx:
-    norms = tuple(_norm(c) for c in choices)
-    counts: dict[str, int] = {}
-    for nc in norms:
-        counts[nc] = counts.get(nc, 0) + 1
-    # Duplicate or empty texts (PDF extraction defects) cannot identify a choice.
-    exact = {nc: i + 1 for i, nc in enumerate(norms) if nc and counts[nc] == 1}
-    sets: list[frozenset[str]] = []
-    for c in choices:
-        stripped = c.translate(_TRANSLATE).strip().rstrip(".,").rstrip()
-        parsed = _parse_items(stripped) if stripped else None
-        if stripped and (parsed is None or parsed[1] != len(stripped)):
-            break  # one choice that is not a set: this is no combination item
-        sets.append(parsed[0] if parsed else frozenset())
-    combo = len(sets) == len(choices) and sum(1 for st in sets if st) >= 2
-    return _Ctx(len(choices), letters, norms, exact, tuple(sets) if combo else None)
+_ADJ = (r"(?:옳|맞|바르|올바르|알맞|적절하|타당하|적합하|정확하)지[ \t]*않은|옳은|맞는|바른|올바른|알맞은|적절한"
+        r"|타당한|적합한|정확한|틀린|잘못된|부적절한|부적합한|해당하는|해당되는|해당하지[ \t]*않는|의심되는|유력한"
+        r"|가능성이[ \t]*(?:가장[ \t]*)?높은|(?:우선|먼저)(?:적으로)?[ \t]*[가-힣]{1,5}[ \t]*할|필요한|권장되는"
+        r"|추천되는|고른|정답인|답인")
+_FORWARD_CUE_RE = re.compile(
+    rf"(?<![가-힣])(?:(?:가장[ \t]*)?(?:{_ADJ})(?:[ \t]*[가-힣A-Za-z]{{1,8}}?){{0,2}}?[ \t]*(?:은|는|으로는|로는)"
+    r"|것[ \t]*(?:은|으로는)|것(?:을|만을)[ \t]*(?:모두[ \t]*)?(?:고르면|고른다면|찾으면|선택하면))[ \t]*[:,]?[ \t]+"
+    r"|\bthe[ \t]+(?:most[ \t]+)?(?:likely|appropriate|suitable|(?:in)?correct|wrong|false|true|right|best|only)"
+    r"(?:[ \t]+[a-z]+){0,2}?[ \t]+(?:is|would[ \t]+be)[ \t]*:?[ \t]*",
+    re.I,
+)
+_PRED_A = (r"가장[ \t]*(?:적절|적합|타당|유력|알맞)(?:하다|합니다|해[ \t]*보인다|해[ \t]*보입니다)"
+           r"|(?:가장[ \t]*|더[ \t]*)?(?:의심(?:된다|됩니다)|가능성이[ \t]*(?:가장[ \t]*|더[ \t]*)?높(?:다|습니다))"
+           r"|(?:최종[ \t]*)?(?:정답|답)(?:이다|입니다|임|이에요|예요)?")
+_PRED_B = (r"옳지[ \t]*않(?:다|습니다|은[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
+           r"|틀렸(?:다|습니다)|틀립니다|틀리다|틀린[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?"
+           r"|잘못(?:되었다|되었습니다|됐다|된[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
+           r"|옳(?:다|습니다|은[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
+           r"|맞(?:다|습니다|는[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
+           r"|적절(?:하다|합니다)|적절하지[ \t]*않(?:다|습니다)|해당(?:한다|합니다|된다|됩니다)")
+_REVERSE_CUE_RE = re.compile(
+    rf"[ \t]*(?:이|가|은|는)[ \t]*(?:(?P<a>{_PRED_A})|(?P<b>{_PRED_B}))(?=[ \t]*(?:[.!。,(]|$))", re.M)
+_VERB_CUE_RE = re.compile(
+    r"(?<=[가-힣A-Za-z0-9)])(?:을|를)[ \t]+(?:[^\s.,]+[ \t]+){0,3}?"
+    r"(?:투여|선택|처방|시행|사용|고르|고릅|택하|택합|권고|권장|추천|실시)")
+_TOPIC_COLON_RE = re.compile(r"^[ \t]*(?P<head>[가-힣A-Za-z][가-힣A-Za-z \t]{0,20}?)[ \t]*[:：][ \t]*(?=\S)", re.M)
+_NOT_ANSWER_HEAD_RE = re.compile(
+    r"해설|근거|이유|풀이|설명|참고|분석|검토|주의|비고|요약|정리|계산|결과|오답|답|note|explanation|reason|analysis"
+    r"|answer|why|step", re.I)
+# A topic particle, not 또는/혹은 nor the 는/은 of a modifier (있는, 하는, 같은, 옳은).
+_TOPIC_RE = re.compile(r"(?<=[가-힣A-Za-z0-9)])(?<![또혹있없하되않같많높낮작좋적옳맞])(?:은|는)[ \t]+"
+                       r"|\bis[ \t]+(?:the[ \t]+|an?[ \t]+)?", re.I)
+_CONCLUSION_RE = re.compile(r"(?:따라서|그러므로|그러니까|결론적으로|결국|즉|so|therefore|thus|hence)\b", re.I)
+_BARE_NUMBER_RE = re.compile(r"[\d.,\s]+")
+_CLAUSE_START_RE = re.compile(
+    r"[.!?。](?=\s)|\n|[,;:→]|(?<=[가-힣])(?:므로|지만|으나|는데|니까|하여|해서|이며|이고|으며|보면|하면"
+    r"|보다는|보다)(?=[ \t])|(?<=[ \t])중(?:에서는|에서|에는|에)(?=[ \t])")
+_DEMONSTRATIVE_RE = re.compile(r"(?:이것|그것|이|그|위|해당)[ \t]*(?:설명|지문|보기|내용)?")
 
 
 # ------------------------------------------------------------------------------------------ value reading
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Labels:
     ks: tuple[int, ...]
     form: str
@@ -326,7 +302,7 @@ class _Labels:
     first_rests: tuple[str, ...]  # what follows the first label (with, without its 번/)/. suffix)
 
 
-def _label_at(s: str, pos: int, ctx: _Ctx) -> tuple[int, str, int, int] | None:
+def _label_at(s: str, pos: int, ctx: ChoiceIndex) -> tuple[int, str, int, int] | None:
     """The label at ``pos``: (number, form, end, end of the bare symbol before any 번/)/. suffix)."""
     m = _LABEL_RE[ctx.letters].match(s, pos)
     if m is None:
@@ -345,6 +321,8 @@ def _label_at(s: str, pos: int, ctx: _Ctx) -> tuple[int, str, int, int] | None:
         return _ORDINALS[g("o")], "ordinal", end, end
     if g("no"):
         return int(g("no")), "ordinal", end, end
+    if g("nj"):
+        return int(g("nj")), "number_suffix", end, end
     if g("n"):
         form = "number_suffix" if g("nb") else "paren" if g("np") else "bare"
         return int(g("n")), form, end, m.end("n")
@@ -364,7 +342,7 @@ def _is_pure(rest: str) -> bool:
     return _ending_only(rest[: cut.start()] if cut else rest)
 
 
-def _parse_labels(line: str, ctx: _Ctx) -> _Labels | None:
+def _parse_labels(line: str, ctx: ChoiceIndex) -> _Labels | None:
     prefix = _LABEL_PREFIX_RE.match(line)  # "option 3", "보기 ③"
     first = _label_at(line, prefix.end() if prefix else 0, ctx)
     if first is None:
@@ -384,18 +362,6 @@ def _parse_labels(line: str, ctx: _Ctx) -> _Labels | None:
     return _Labels(tuple(dict.fromkeys(ks)), form, rest, (line[first[2]:], line[first[3]:]))
 
 
-def _strip_endings(s: str) -> str:
-    """Drop a Korean sentence ending ("…입니다.", "…이 정답이다") so the rest can equal a choice text."""
-    s = s.rstrip(_TAIL_PUNCT)
-    for ending in _ENDINGS:
-        if s.endswith(ending):
-            s = s[: -len(ending)]
-            break
-    # Search only the tail: a regex anchored at $ but tried from every position is quadratic.
-    tail = _TAIL_ANSWER_RE.search(s, max(0, len(s) - 12))
-    return (s[: tail.start()] if tail else s).rstrip(_TAIL_PUNCT)
-
-
 def _text_candidates(s: str) -> list[str]:
     s = s.strip(_WRAP_CHARS)
     cands = [s]
@@ -404,48 +370,15 @@ def _text_candidates(s: str) -> list[str]:
         cands.append(s[: cut.start()])
     out: list[str] = []
     for c in cands:
-        out += [c, _strip_endings(c)]
+        out += [c, strip_endings(c)]
     return out
 
 
-def _text_match(s: str, ctx: _Ctx) -> _Verdict | None:
-    """Exact choice text or combination set; a set that is no choice is ``out_of_range``."""
-    cands = _text_candidates(s)
-    if ctx.sets is not None:
-        exact = ctx.exact.get(_norm(cands[0]))
-        if exact is not None:  # "나와가" and "가와나" may both be printed: the exact text tells them apart
-            return _Verdict(exact, "combination")
-        parsed = _parse_items(cands[0])
-        if parsed is not None:
-            matches = [i + 1 for i, st in enumerate(ctx.sets) if st == parsed[0]]
-            if len(matches) == 1:
-                return _Verdict(matches[0], "combination")
-            return _Verdict(None, "ambiguous" if matches else "out_of_range")
-    for c in cands:
-        k = ctx.exact.get(_norm(c))
-        if k is not None:
-            return _Verdict(k, "choice_text")
-    return None
+def _text_match(s: str, ctx: ChoiceIndex) -> Verdict | None:
+    return exact_or_set(_text_candidates(s), ctx)
 
 
-def _fuzzy(s: str, ctx: _Ctx, contain: bool) -> _Verdict | None:
-    nv = _norm(_strip_endings(s))
-    if len(nv) < 2:
-        return None
-    scores = sorted(((fuzz.ratio(nv, nc), i + 1) for i, nc in enumerate(ctx.norms) if nc), reverse=True)
-    if scores and scores[0][0] >= FUZZY_THRESHOLD and (
-            len(scores) == 1 or scores[0][0] - scores[1][0] >= FUZZY_MARGIN):
-        return _Verdict(scores[0][1], "fuzzy")
-    if contain:
-        inside = [i for i, nc in enumerate(ctx.norms) if len(nc) >= 3 and nc in nv]
-        # A choice contained in a longer contained choice ("보험" in "보험계약") is not separate evidence.
-        maximal = [i for i in inside if not any(i != j and ctx.norms[i] in ctx.norms[j] for j in inside)]
-        if len(maximal) == 1:
-            return _Verdict(maximal[0] + 1, "fuzzy")
-    return None
-
-
-def _own_text(rests: tuple[str, ...], k: int, ctx: _Ctx) -> str | None:
+def _own_text(rests: tuple[str, ...], k: int, ctx: ChoiceIndex) -> str | None:
     """What follows the label when it is its own choice's text ("② 아니가", "② 번이아니원"), else None."""
     for rest in rests:
         if not _ending_only(rest):
@@ -455,7 +388,7 @@ def _own_text(rests: tuple[str, ...], k: int, ctx: _Ctx) -> str | None:
     return None
 
 
-def _decide_label(labels: _Labels, text: _Verdict | None, ctx: _Ctx, via: str) -> _Verdict | None:
+def _decide_label(labels: _Labels, text: Verdict | None, ctx: ChoiceIndex, via: str) -> Verdict | None:
     t = text.choice if text is not None else None
     k = labels.ks[0]
     # A label followed by its own choice's text is that choice, whatever words the text starts with:
@@ -463,7 +396,7 @@ def _decide_label(labels: _Labels, text: _Verdict | None, ctx: _Ctx, via: str) -
     own_rest = _own_text(labels.first_rests, k, ctx) if 1 <= k <= ctx.n else None
     own = own_rest is not None
     if len(labels.ks) > 1 and not own:
-        return text if t is not None else _Verdict(None, "ambiguous")
+        return text if t is not None else Verdict(None, "ambiguous")
     rest = own_rest if own_rest is not None else labels.rest
     in_range = 1 <= k <= ctx.n
     pure = _is_pure(rest)
@@ -473,42 +406,138 @@ def _decide_label(labels: _Labels, text: _Verdict | None, ctx: _Ctx, via: str) -
             # word that is a choice's whole text ("다섯째") names that choice, not the fifth.
             return text
         if t != k:
-            return _Verdict(None, "ambiguous")  # "2" with choices "1", "2", …: both readings are complete
+            return Verdict(None, "ambiguous")  # "2" with choices "1", "2", …: both readings are complete
     if not own and _NEGATION_RE.match(rest):
         after = _AFTER_NEGATION_RE.search(rest)
         again = _interpret(rest[after.end():], ctx, via) if after else None
-        return again if again is not None and again.choice is not None else _Verdict(None, "ambiguous")
+        return again if again is not None and again.choice is not None else Verdict(None, "ambiguous")
     # Whatever follows the label beyond a sentence ending ("③ 2개", "③ (2개)") may be a choice's text.
     rest_text = None if own or _ending_only(rest) else _text_match(rest.strip(" \t()[]:-–—.,/"), ctx)
     rest_k = k if own else rest_text.choice if rest_text is not None else None
     if rest_k is not None and rest_k != k and in_range:
-        return _Verdict(None, "ambiguous")  # "③ 2개" where 2개 is choice ②
+        return Verdict(None, "ambiguous")  # "③ 2개" where 2개 is choice ②
     if not in_range:
-        return _Verdict(None, "out_of_range")
-    if via == "unmarked" and not pure and rest_k != k:
+        return Verdict(None, "out_of_range")
+    if via in ("unmarked", "cue") and not pure and rest_k != k:
         return None  # "1) 먼저 …" on the first line is a list, not an answer; the mention scan decides
-    return _Verdict(k, "boxed" if via == "boxed" else "marker" if via == "marker" else labels.form)
+    method = "boxed" if via == "boxed" else "marker" if via == "marker" else labels.form
+    return Verdict(k, method)
 
 
-def _interpret(value: str, ctx: _Ctx, via: str) -> _Verdict | None:
-    """Read one value; None when it says nothing readable (the caller then tries earlier evidence)."""
+def _mention_verdict(text: str, ctx: ChoiceIndex, pure_only: bool = False) -> Verdict:
+    """The labels mentioned in ``text``: one distinct label is the answer, several are ``ambiguous``."""
+    seen: dict[int, str] = {}
+    for m in _MENTION_RE[ctx.letters].finditer(text):
+        if pure_only and not _is_pure(text[m.end():]):
+            continue  # in an answer sentence, "①의 예외" names ① without choosing it
+        g = m.group
+        if g("c"):
+            k, form = _CIRCLED[g("c")], "circled"
+        elif g("pd"):
+            k, form = _PAREN_DIGITS[g("pd")], "paren"
+        elif g("o") or g("no"):
+            k, form = (_ORDINALS[g("o")] if g("o") else int(g("no"))), "ordinal"
+        elif ctx.letters and (g("pl") or g("l")):
+            k, form = ord((g("pl") or g("l")).upper()) - ord("A") + 1, "letter"
+        elif not g("pn") and not g("nb") and not g("nj") and not g("np") and not g("nd"):
+            continue  # a letter form matched case-insensitively in number style
+        else:
+            num = g("pn") or g("nb") or g("nj") or g("np") or g("nd")
+            k = int(num)
+            form = "paren" if (g("pn") or g("np")) else "number_suffix" if (g("nb") or g("nj")) else "bare"
+        seen.setdefault(k, form)
+    if not seen:
+        return Verdict(None, "no_answer")
+    if len(seen) > 1:
+        return Verdict(None, "ambiguous")
+    (k, form), = seen.items()
+    return Verdict(k, form) if 1 <= k <= ctx.n else Verdict(None, "out_of_range")
+
+
+def _reads_as_choice(s: str, ctx: ChoiceIndex) -> bool:
+    """Whether a negated part ("인삼이 아니라 …", "②번 설명이 아니라 …") names a choice at all."""
+    s = s.strip(_WRAP_CHARS + ".,")
+    return bool(s) and (_parse_labels(s, ctx) is not None or _text_match(s, ctx) is not None
+                        or bool(named_terms(s, ctx)) or _mention_verdict(s, ctx).method != "no_answer")
+
+
+def _described_parts(core: str, ctx: ChoiceIndex) -> Verdict | None:
+    """A described statement; two statements joined by 또는/or that describe two choices are ambiguous."""
+    parts = _ALTERNATIVE_RE.split(core)
+    if len(parts) > 1:
+        each = {v.choice for v in (described(strip_wrapper(p.strip()), ctx) for p in parts) if v is not None}
+        if len(each - {None}) > 1:
+            return Verdict(None, "ambiguous")
+    return described(core, ctx)
+
+
+def _sentence_text(sentence: str, ctx: ChoiceIndex) -> Verdict | None:
+    """A choice said in a sentence: its whole text, a term it names, or a statement it describes."""
+    clause_cut = _CLAUSE_CUT_RE.search(sentence)
+    spans = [sentence[: clause_cut.start()], sentence] if clause_cut else [sentence]
+    failed = None
+    for span in spans:  # the first clause ("경구 아목시실린이며, …"), then the whole sentence
+        core = strip_wrapper(strip_endings(span.strip(_WRAP_CHARS)))
+        if not core:
+            continue
+        found = loose_exact(core, ctx)
+        if found is None:
+            named = named_terms(span, ctx)
+            found = (Verdict(None, "ambiguous") if len(named) > 1 else Verdict(named.pop(), "fuzzy") if named
+                     else _described_parts(core, ctx))
+        if found is not None and found.choice is not None:
+            return found
+        failed = failed or found
+    return failed
+
+
+def _interpret(value: str, ctx: ChoiceIndex, via: str) -> Verdict | None:
+    """Read one value; None when it says nothing readable (the caller then tries earlier evidence).
+
+    ``via`` is where the value comes from: ``marker``, ``boxed``, ``unmarked`` (the answer's first line)
+    or ``cue`` (an answer sentence without a marker).
+    """
     line = value.strip().split("\n", 1)[0].strip(_WRAP_CHARS)
+    if via != "unmarked":
+        hedge = _HEDGE_RE.match(line)
+        if hedge:
+            line = line[hedge.end():]
     if not line:
         return None
     labels = _parse_labels(line, ctx)
     text = _text_match(line, ctx)
     if labels is not None:
-        return _decide_label(labels, text, ctx, via)
+        verdict = _decide_label(labels, text, ctx, via)
+        if verdict is not None or via != "cue":
+            return verdict
     if text is not None:
         return text
     if _NONE_RE.match(line):
-        return _Verdict(None, "none_stated")
-    return _fuzzy(line, ctx, contain=via == "marker")
+        return Verdict(None, "none_stated")
+    if via == "unmarked":
+        return fuzzy(strip_endings(line), ctx)
+    negation = _TEXT_NEGATION_RE.search(line)
+    if negation and _reads_as_choice(line[: negation.start()], ctx):
+        again = _interpret(line[negation.end():], ctx, via)
+        if again is not None and again.choice is not None:
+            return again
+    end = _SENTENCE_CUT_RE.search(line)
+    sentence = line[: end.start()] if end else line
+    said = _sentence_text(sentence, ctx)
+    if said is None and via != "cue":
+        said = fuzzy(strip_endings(sentence), ctx)
+    first_end = _SENTENCE_END_RE.search(line)
+    labelled = _mention_verdict(line[: first_end.start()] if first_end else line, ctx, pure_only=via == "cue")
+    if labelled.method == "no_answer":
+        return said
+    if said is None or said.choice is None or labelled.choice is None:
+        return labelled if said is None or labelled.choice is not None else said
+    return labelled if labelled.choice == said.choice else Verdict(None, "ambiguous")
 
 
 # ------------------------------------------------------------------------------------------ statements
 
-def _starts_with_answer(s: str, ctx: _Ctx) -> bool:
+def _starts_with_answer(s: str, ctx: ChoiceIndex) -> bool:
     return (_label_at(s, 0, ctx) is not None or _BOXED_RE.match(s) is not None
             or _NONE_RE.match(s) is not None)
 
@@ -520,7 +549,7 @@ def _value_at(text: str, pos: int) -> str:
     return text[pos: end if end >= 0 else pos + VALUE_CAP]
 
 
-def _marker_value(text: str, m: re.Match[str], ctx: _Ctx) -> str | None:
+def _marker_value(text: str, m: re.Match[str], ctx: ChoiceIndex) -> str | None:
     """The value a marker introduces, or None when this occurrence is no marker ("정답을 고르면")."""
     end = m.end()
     closer = _MARKER_CLOSER_RE.match(text, end)  # "[정답] ③", "【정답】③"
@@ -544,7 +573,7 @@ def _marker_value(text: str, m: re.Match[str], ctx: _Ctx) -> str | None:
     return None
 
 
-def _statements(text: str, ctx: _Ctx) -> list[tuple[int, str, str]]:
+def _statements(text: str, ctx: ChoiceIndex) -> list[tuple[int, str, str]]:
     found: list[tuple[int, str, str]] = []
     for m in _MARKER_RE.finditer(text):
         value = _marker_value(text, m, ctx)
@@ -557,44 +586,101 @@ def _statements(text: str, ctx: _Ctx) -> list[tuple[int, str, str]]:
     return sorted(found, key=lambda f: f[0])
 
 
-def _mentions(text: str, ctx: _Ctx) -> _Verdict:
-    seen: dict[int, str] = {}
-    for m in _MENTION_RE[ctx.letters].finditer(text):
-        g = m.group
-        if g("c"):
-            k, form = _CIRCLED[g("c")], "circled"
-        elif g("pd"):
-            k, form = _PAREN_DIGITS[g("pd")], "paren"
-        elif g("o") or g("no"):
-            k, form = (_ORDINALS[g("o")] if g("o") else int(g("no"))), "ordinal"
-        elif ctx.letters and (g("pl") or g("l")):
-            k, form = ord((g("pl") or g("l")).upper()) - ord("A") + 1, "letter"
-        else:
-            num = g("pn") or g("nb") or g("np") or g("nd")
-            k = int(num)
-            form = "paren" if (g("pn") or g("np")) else "number_suffix" if g("nb") else "bare"
-        seen.setdefault(k, form)
-    if not seen:
-        return _Verdict(None, "no_answer")
-    if len(seen) > 1:
-        return _Verdict(None, "ambiguous")
-    (k, form), = seen.items()
-    return _Verdict(k, form) if 1 <= k <= ctx.n else _Verdict(None, "out_of_range")
+def _sentence_after(text: str, pos: int) -> str:
+    end = _SENTENCE_END_RE.search(text, pos, pos + VALUE_CAP)
+    return text[pos: end.end() if end else pos + VALUE_CAP]
+
+
+def _clause_before(text: str, pos: int, follow: bool = True) -> str:
+    """What a predicate at ``pos`` is said of: back to the clause start ("…5년이므로 ③이 옳지 않다" → ③)."""
+    start = max(0, pos - CLAUSE_BACK)
+    boundaries = list(_CLAUSE_START_RE.finditer(text, start, pos))
+    last = boundaries[-1] if boundaries else None
+    clause = text[last.end() if last else start: pos].strip()
+    if follow and last is not None and _DEMONSTRATIVE_RE.fullmatch(clause):
+        # "…취소할 수 있으므로 이것이 정답이다": the demonstrative points at the clause before it.
+        return _clause_before(text, last.start(), follow=False)
+    return clause
+
+
+def _cue_values(text: str) -> list[tuple[int, str, str]]:
+    """Answer sentences without a marker: (position, tier, value)."""
+    found: list[tuple[int, str, str]] = []
+    for m in _FORWARD_CUE_RE.finditer(text):
+        found.append((m.start(), "A", _sentence_after(text, m.end())))
+    for m in _REVERSE_CUE_RE.finditer(text):
+        found.append((m.start(), "A" if m.group("a") else "B", _clause_before(text, m.start())))
+    for m in _VERB_CUE_RE.finditer(text):
+        found.append((m.start(), "A", _clause_before(text, m.start())))
+    for m in _TOPIC_COLON_RE.finditer(text):
+        if not _NOT_ANSWER_HEAD_RE.search(m.group("head")):
+            found.append((m.start(), "A", _value_at(text, m.end())))
+    return found
+
+
+def _topic_verdict(text: str, ctx: ChoiceIndex) -> Verdict | None:
+    """"따라서 지급보험금은 800만원이다": a sentence whose one topic is said to be exactly a choice's text.
+
+    Weak evidence, so only from the answer's last sentence or one that opens with a conclusion word,
+    never from a sentence listing several givens ("기초재고는 ₩120,000이고 기말재고는 ₩200,000이다"),
+    and a bare number ("기울기는 2이다") only after a conclusion word.
+    """
+    found = None
+    starts = [0] + [m.end() for m in _SENTENCE_END_RE.finditer(text)]
+    for i, start in enumerate(starts):
+        sentence = text[start: starts[i + 1] if i + 1 < len(starts) else len(text)].strip()
+        concluding = _CONCLUSION_RE.match(sentence) is not None
+        if not sentence or not (concluding or i == len(starts) - 1 or not text[starts[i + 1]:].strip()):
+            continue
+        topics = list(_TOPIC_RE.finditer(sentence))
+        if len(topics) != 1:
+            continue
+        core = strip_endings(sentence[topics[0].end():].strip())
+        verdict = loose_exact(core, ctx) if core else None
+        if verdict is not None and (concluding or not _BARE_NUMBER_RE.fullmatch(core)):
+            found = verdict
+    return found
+
+
+def _cue_verdict(text: str, ctx: ChoiceIndex) -> Verdict | None:
+    """The answer sentences' reading: one choice, ``ambiguous`` when they name two, None when none reads."""
+    by_tier: dict[str, list[Verdict]] = {"A": [], "B": []}
+    for _, tier, value in _cue_values(text):
+        verdict = _interpret(value, ctx, "cue") if value.strip() else None
+        if verdict is not None:
+            by_tier[tier].append(verdict)
+    verdict = _topic_verdict(text, ctx)
+    if verdict is not None:
+        by_tier["B"].append(verdict)
+    for tier in ("A", "B"):
+        verdicts = by_tier[tier]
+        chosen = {v.choice for v in verdicts if v.choice is not None}
+        failed = [v for v in verdicts if v.choice is None and v.method != "no_answer"]
+        if len(chosen) == 1 and not any(v.method == "ambiguous" for v in failed):
+            k = chosen.pop()
+            return next(v for v in verdicts if v.choice == k)
+        if len(chosen) > 1:
+            return Verdict(None, "ambiguous")
+        if failed:
+            return failed[-1]
+    return None
 
 
 def _clean(text: str) -> str:
-    s = text.translate(_TRANSLATE).replace("\r\n", "\n").replace("\r", "\n")
-    s = _TEXTCIRCLED_RE.sub(lambda m: _CIRCLED_BY_NUMBER.get(int(m.group(1)), m.group(1)), s)
-    for _ in range(2):  # \text{\textbf{…}} nests once in practice
-        s = _LATEX_CMD_RE.sub(r"\1", s)
+    s = text.translate(TRANSLATE) if ODD_CHARS_RE.search(text) else text
+    s = s.replace("\r\n", "\n").replace("\r", "\n")
+    if "\\" in s:
+        s = _TEXTCIRCLED_RE.sub(lambda m: _CIRCLED_BY_NUMBER.get(int(m.group(1)), m.group(1)), s)
+        for _ in range(2):  # \text{\textbf{…}} nests once in practice
+            s = _LATEX_CMD_RE.sub(r"\1", s)
     s = _MARKUP_RE.sub("", s)
     return _LINE_PREFIX_RE.sub("", s)
 
 
-def _extract(answer: str, ctx: _Ctx) -> _Verdict:
+def _extract(answer: str, ctx: ChoiceIndex) -> Verdict:
     text = _clean(answer).strip()
     if not text:
-        return _Verdict(None, "no_answer")
+        return Verdict(None, "no_answer")
     # Only the last statements are tried: a degenerate loop of unreadable "answer is …" must stay cheap.
     for _, via, value in reversed(_statements(text, ctx)[-MAX_STATEMENTS:]):
         verdict = _interpret(value, ctx, via)
@@ -603,7 +689,21 @@ def _extract(answer: str, ctx: _Ctx) -> _Verdict:
     verdict = _interpret(text, ctx, "unmarked")
     if verdict is not None:
         return verdict
-    return _mentions(text, ctx)
+    verdict = _cue_verdict(text, ctx)
+    if verdict is not None:
+        return verdict
+    verdict = _mention_verdict(text, ctx)
+    if verdict.method != "no_answer":
+        return verdict
+    # Last: a one-sentence answer that names one choice ("급성 충수염을 의심하며 수술을 의뢰한다."), not
+    # as the topic it explains, and not an amount (a sentence of amounts restates the question's givens).
+    end = _SENTENCE_END_RE.search(text)
+    if end is not None and text[end.end():].strip():
+        return verdict
+    named = {k for k in named_terms(text[:VALUE_CAP], ctx, chosen_only=True) if not ctx.numbers[k - 1]}
+    if len(named) == 1:
+        return Verdict(named.pop(), "fuzzy")
+    return Verdict(None, "ambiguous") if named else verdict
 
 
 # ------------------------------------------------------------------------------------------ splitting
@@ -654,7 +754,7 @@ def parse_response(text: str, choices: Sequence[str], reasoning: bool = True,
     thought, answer, truncated = _split(text, reasoning)
     if truncated:
         return ParsedResponse(None, "truncated", thought, "", True)
-    ctx = _context(tuple(choices), label_style == "letter")
+    ctx = choice_index(tuple(choices), label_style == "letter")
     verdict = _extract(answer, ctx)
     choice = verdict.choice if verdict.choice is not None and 1 <= verdict.choice <= ctx.n else None
     method = verdict.method if choice is not None or verdict.method in FAILURE_METHODS else "out_of_range"
