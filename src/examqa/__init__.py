@@ -4,6 +4,7 @@ The public surface, importable as ``examqa.<name>``:
 
 - exams and banks: :func:`load_exam`, :func:`load_bank`, :func:`validate_bank`, :func:`route_bank`;
 - sheets: :func:`grade_sheet`, :func:`read_sheet`, :func:`score`;
+- cohorts: :func:`grade_cohort` (a whole class's sheets: verdicts, what it takes to pass, item statistics);
 - models: :func:`backend`, :func:`evaluate` / :func:`aevaluate` (a paper), :func:`solve` /
   :func:`asolve` (one question), :func:`astream` (one question, streamed);
 - stored runs: :func:`report_run`, :func:`rescore_run`;
@@ -27,6 +28,8 @@ _EXPORTS: dict[str, str] = {
     "Bank": "examqa.banks",
     "BankFormat": "examqa.banks",
     "Blueprint": "examqa.models",
+    "Cohort": "examqa.cohort",
+    "CohortSummary": "examqa.cohort",
     "Domain": "examqa.plugins",
     "ExamEntry": "examqa.plugins",
     "ExamqaError": "examqa.errors",
@@ -34,6 +37,8 @@ _EXPORTS: dict[str, str] = {
     "GenerationError": "examqa.errors",
     "Grader": "examqa.grading",
     "InputError": "examqa.errors",
+    "ItemFlag": "examqa.cohort",
+    "ItemStats": "examqa.cohort",
     "ParsedResponse": "examqa.parsing",
     "Question": "examqa.models",
     "Report": "examqa.report",
@@ -49,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "backend": "examqa.backends",
     "domain_from_files": "examqa.plugins",
     "evaluate": "examqa.runner",
+    "grade_cohort": "examqa.cohort",
     "grade_sheet": "examqa.api",
     "load_bank": "examqa.banks",
     "load_exam": "examqa.api",
@@ -71,6 +77,8 @@ __all__ = [
     "Bank",
     "BankFormat",
     "Blueprint",
+    "Cohort",
+    "CohortSummary",
     "Domain",
     "ExamEntry",
     "ExamqaError",
@@ -78,6 +86,8 @@ __all__ = [
     "GenerationError",
     "Grader",
     "InputError",
+    "ItemFlag",
+    "ItemStats",
     "ParsedResponse",
     "Question",
     "Report",
@@ -94,6 +104,7 @@ __all__ = [
     "backend",
     "domain_from_files",
     "evaluate",
+    "grade_cohort",
     "grade_sheet",
     "load_bank",
     "load_exam",
@@ -129,6 +140,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the real names
     from examqa.backends import backend
     from examqa.backends.base import Backend, TextDelta
     from examqa.banks import Bank, BankFormat, load_bank, route_bank, validate_bank
+    from examqa.cohort import Cohort, CohortSummary, ItemFlag, ItemStats, grade_cohort
     from examqa.errors import ExamqaError, GenerationError, InputError, UnknownExamError
     from examqa.grading import Grader
     from examqa.models import AnswerSheet, Blueprint, Question

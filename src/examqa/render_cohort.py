@@ -161,7 +161,9 @@ def cohort_markdown(cohort: Cohort) -> str:
 def cohort_csv(cohort: Cohort) -> str:
     """One row per student: verdict, why it failed, the total, subject points, and what it takes to pass.
 
-    Safe to open in a spreadsheet: no cell starts a formula (:func:`spreadsheet_safe`).
+    Safe to open in a spreadsheet: no cell starts a formula (:func:`spreadsheet_safe` on every text that
+    comes from outside — student names, subject names; the numbers are written here and never start with
+    a formula character).
     """
     subjects = [d.name for d in cohort.summary.subjects]
     buffer = io.StringIO()
@@ -169,10 +171,11 @@ def cohort_csv(cohort: Cohort) -> str:
     writer.writerow([spreadsheet_safe(c) for c in (
         "student", "passed", "failed_by", "percent", "total_points", *(f"points:{n}" for n in subjects),
         "to_pass", *(f"to_pass:{n}" for n in subjects))])
-    for r in cohort.results():
-        need = r.to_pass
-        row = [r.student, "PASS" if r.passed else "FAIL", r.failed_by or "", f"{r.percent:g}", num(r.total_points),
-               *(num(r.points[n]) for n in subjects), "" if need is None else str(need.items),
-               *("" if need is None else str(need.by_subject.get(n, 0)) for n in subjects)]
-        writer.writerow([spreadsheet_safe(c) for c in row])
+    t = cohort.table()
+    columns = [t.student, ["PASS" if ok else "FAIL" for ok in t.passed], t.failed_by, [f"{x:g}" for x in t.percent],
+               t.total_points, *(t.points[n] for n in subjects), [str(k) if k >= 0 else "" for k in t.to_pass],
+               *([str(k) if need >= 0 else "" for k, need in zip(t.to_pass_by[n], t.to_pass, strict=True)]
+                 for n in subjects)]
+    columns[0] = [spreadsheet_safe(name) for name in t.student]
+    writer.writerows(zip(*columns, strict=True))
     return buffer.getvalue()

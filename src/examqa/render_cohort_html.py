@@ -189,13 +189,16 @@ def _placement(s: CohortSummary) -> str:
 def _students(cohort: Cohort) -> str:
     subjects = [d.name for d in cohort.summary.subjects]
     head = "".join(f"<th>{esc(n)}</th>" for n in subjects)
+    t = cohort.table()
     rows = []
-    for r in cohort.results():
-        verdict = '<span class="pass">합격</span>' if r.passed else '<span class="fail">불합격</span>'
-        need = "" if r.passed or r.to_pass is None else esc(
-            f"{r.to_pass.items}개: " + ", ".join(f"{k} {v}" for k, v in r.to_pass.by_subject.items()))
-        cells = "".join(f'<td class="num">{esc(num(r.points[n]))}</td>' for n in subjects)
-        rows.append(f'<tr><td>{esc(r.student)}</td><td>{verdict}</td><td class="num">{r.percent:.1f}</td>{cells}'
+    for r, name in enumerate(t.student):
+        verdict = '<span class="pass">합격</span>' if t.passed[r] else '<span class="fail">불합격</span>'
+        need = ""
+        if not t.passed[r] and t.to_pass[r] >= 0:
+            ways = ", ".join(f"{n} {t.to_pass_by[n][r]}" for n in subjects if t.to_pass_by[n][r])
+            need = esc(f"{t.to_pass[r]}개: {ways}")
+        cells = "".join(f'<td class="num">{t.points[n][r]}</td>' for n in subjects)  # digits only: our own text
+        rows.append(f'<tr><td>{esc(name)}</td><td>{verdict}</td><td class="num">{t.percent[r]:.1f}</td>{cells}'
                     f'<td>{need}</td></tr>')
     return (f'<details><summary>학생별 결과 ({len(rows):,}명)</summary><table class="students"><tr><th>학생</th>'
             f'<th>판정</th><th>%</th>{head}<th>합격까지</th></tr>{"".join(rows)}</table></details>')

@@ -32,7 +32,7 @@ def csv_records(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
     """Non-blank CSV rows with their line; a malformed row is an error naming its line."""
     try:
         for line, row in csv_rows(text):
-            if not blank(row):
+            if (row and row[0].strip()) or not blank(row):  # the first cell settles nearly every row
                 yield line, row
     except MalformedCSV as exc:
         raise InputError(f"malformed CSV: {exc}", path=path, line=exc.line,

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,6 +112,8 @@ class _Collector:
         self.bad: list[BadSheet] = []
         self.seen: dict[str, tuple[Path | None, int | None]] = {}
         self.dropped: set[str] = set()
+        self.columns: list[int] | None = None
+        """When set, each row holds only these questions' codes, in this order (a wide CSV's columns)."""
 
     def fail(self, exc: InputError, student: str | None) -> None:
         """Raise ``exc`` naming the student, or, under skip_bad, list the sheet as bad.
@@ -151,7 +153,12 @@ class _Collector:
         keep = [i for i, s in enumerate(self.students) if s not in self.dropped]
         codes = np.zeros((len(keep), self.n), dtype=np.int32)
         if keep:
-            codes[:] = np.asarray([self.rows[i] for i in keep], dtype=np.int32)
+            rows = self.rows if len(keep) == len(self.rows) else [self.rows[i] for i in keep]
+            block = np.asarray(rows, dtype=np.int32).reshape(len(keep), -1)
+            if self.columns is None:
+                codes[:] = block
+            else:
+                codes[:, self.columns] = block
         return Sheets(students=[self.students[i] for i in keep], codes=codes, multis=self.coder.multis,
                       bad=self.bad, layout=layout, source=source)
 
@@ -211,23 +218,26 @@ def _read_wide(first: tuple[int, list[str]], rows: Iterator[tuple[int, list[str]
         columns.append(j)
     width = len(columns) + 1
     coder = out.coder
+    out.columns = columns
     caches = [coder.cache[j] for j in columns]
+    get = dict.get
     for line, row in rows:
         student = row[0].strip()
         try:
-            if len(row) < width or any(c.strip() for c in row[width:]):
+            if len(row) != width and (len(row) < width or any(c.strip() for c in row[width:])):
                 raise InputError(f"{len(row)} fields, the header has {width}", path=path, line=line,
                                  hint='one cell per item; quote a double mark written with commas ("2,4")')
             out.claim(student, path, line)
             cells = row[1:width]
-            found = [cache.get(cell) for cache, cell in zip(caches, cells, strict=True)]
-            codes = [0] * out.n
-            for j, code, cell in zip(columns, found, cells, strict=True):
-                codes[j] = coder.text(j, cell, path, line) if code is None else code
+            # one C-level look-up per cell; a text not seen before on an item of its shape is parsed once
+            found: list[int | None] = list(map(get, caches, cells))
+            if None in found:
+                found = [coder.text(columns[k], cells[k], path, line) if code is None else code
+                         for k, code in enumerate(found)]
         except InputError as exc:
             out.fail(exc, student)
             continue
-        out.add(student, codes)
+        out.add(student, cast("list[int]", found))  # no None left
 
 
 def _read_long(records: Iterable[tuple[int, Sequence[Any]]], path: Path | None, index: Mapping[str, int],

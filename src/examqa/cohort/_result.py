@@ -12,10 +12,13 @@ from examqa.grading import Grader
 from examqa.models import Marks, Question
 from examqa.plugins import ExamEntry
 from examqa.report import Report, ToPass
-from examqa.scoring import score
+from examqa.scoring import format_points, score
 from examqa.topass import by_subject
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from examqa.cohort._grade import Graded
     from examqa.cohort._read import Sheets
 
@@ -36,6 +39,23 @@ class StudentResult:
     percent: float
     """The total as the pass rule reads it: percent of the total, or the mean of subject percents."""
     to_pass: ToPass | None
+
+
+@dataclass(frozen=True)
+class StudentTable:
+    """Every student's result as columns of display-ready values: what the CSV export and HTML list."""
+
+    student: list[str]
+    passed: list[bool]
+    failed_by: list[str]
+    """``floor``, ``total``, ``both``, or "" for a PASS."""
+    percent: list[float]
+    total_points: list[str]
+    points: dict[str, list[str]]
+    """Subject → each student's points, written as an examiner writes them (35, 37.5)."""
+    to_pass: list[int]
+    """Further correct answers needed: 0 for a PASS, −1 when nothing passes."""
+    to_pass_by: dict[str, list[int]]
 
 
 class Cohort:
@@ -96,6 +116,20 @@ class Cohort:
                              points=points, total_points=sum(points.values(), Fraction(0)),
                              percent=round(self._percent[row], 4), to_pass=to_pass)
 
+    def table(self) -> StudentTable:
+        """All students at once, as columns (fast: formatted once per distinct value, not per student)."""
+        import numpy as np
+
+        g = self._graded
+        floor_ok, total_ok = g.group_ok.all(axis=1), g.total_ok
+        failed_by = np.where(floor_ok & total_ok, "", np.where(floor_ok, "total", np.where(total_ok, "floor", "both")))
+        return StudentTable(
+            student=list(self.students), passed=g.passed.tolist(), failed_by=failed_by.tolist(),
+            percent=[round(p, 4) for p in self._percent], total_points=_points_text(g.points.sum(axis=1), g.frame.unit),
+            points={name: _points_text(g.points[:, s], g.frame.unit) for s, name in enumerate(g.frame.subjects)},
+            to_pass=g.to_pass.tolist(),
+            to_pass_by={name: g.to_pass_by[:, s].tolist() for s, name in enumerate(g.frame.subjects)})
+
     def report(self, student: str) -> Report:
         """The student's full report: ``score`` on the sheet alone, exactly as ``examqa grade`` gives it."""
         return score(self.entry.blueprint, self.questions, self.marks(student), edition=self.edition,
@@ -114,3 +148,12 @@ class Cohort:
         return {"cohort": self.summary.model_dump(mode="json"),
                 "students": [self.student_json(s, include_items=include_items) for s in self.students],
                 "items": [i.model_dump(mode="json") for i in self.items]}
+
+
+def _points_text(units: NDArray[np.int64], unit: int) -> list[str]:
+    """Points in ``unit``s as text, formatting each distinct value once."""
+    import numpy as np
+
+    distinct, where = np.unique(units, return_inverse=True)
+    texts = np.array([format_points(Fraction(int(u), unit)) for u in distinct.tolist()], dtype=object)
+    return list(texts[where.reshape(-1)])
