@@ -1,5 +1,3 @@
-"""The runnable example of docs/api.md (kept identical by tests/test_docs.py)."""
-
 import examqa
 
 exam = examqa.load_exam("customs-broker")
