@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.examqa-installed
 
-.PHONY: demo test lint venv vllm-venv clean
+.PHONY: demo test lint venv vllm-venv wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,5 +45,11 @@ lint: $(STAMP)
 test: $(STAMP) vllm-venv lint
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
 
+# The wheel a user installs (pip install 'dist/examqa-VERSION-py3-none-any.whl[hf]'); tests/test_packaging.py
+# builds the same wheel and grades a sheet from it outside the checkout.
+wheel: $(STAMP)
+	$(BIN)/python -m pip wheel --no-deps -q -w dist .
+	@ls dist/examqa-*.whl
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs dist .pytest_cache .mypy_cache .ruff_cache
