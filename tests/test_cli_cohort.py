@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,9 @@ def test_cohort_terminal_and_files(tmp_path: Path, bank: Path) -> None:
     assert (out / "cohort.html").read_text(encoding="utf-8").startswith("<!doctype html>")
     assert "## 문항 통계" in (out / "cohort.md").read_text(encoding="utf-8")
     assert not list(out.glob(".*.tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "students.csv").stat().st_mode & 0o777 == 0o666 & ~umask  # like any new file, not private
     assert f"wrote {out / 'students.csv'}" in done.stderr
 
 
@@ -112,3 +116,22 @@ def test_a_model_run_is_placed(tmp_path: Path, bank: Path) -> None:
     missing = run_cli("grade", "loss-adjuster", "--bank", str(bank), "--answers", str(tmp_path / "c.csv"),
                       "--run", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "cannot read the run's report" in missing.stderr
+
+
+def test_the_docs_example_is_its_file_and_runs() -> None:
+    import re
+    import subprocess
+    import sys
+
+    from helpers import REPO
+
+    doc = (REPO / "docs" / "cohorts.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- example: docs/examples/cohort.py -->\n```python\n(.*?)```", doc, re.S)
+    assert block is not None
+    assert (REPO / "docs" / "examples" / "cohort.py").read_text(encoding="utf-8") == block.group(1)
+    done = subprocess.run([sys.executable, "docs/examples/cohort.py"], capture_output=True, text=True, cwd=REPO,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "30/60 passed" in done.stdout and "합격까지 정답" in done.stdout
+    shown = re.search(r"```text\n(30/60 passed.*?)\n…", doc, re.S)
+    assert shown is not None and done.stdout.startswith(shown.group(1))
