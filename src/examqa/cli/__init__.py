@@ -90,8 +90,11 @@ def _suggest(parser: argparse.ArgumentParser, message: str) -> str:
     return f"unexpected argument{'s' if len(words) > 1 else ''}: {' '.join(words)}"
 
 
-def build_parser() -> Parser:
-    """The whole command line; each command's module adds its own arguments."""
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
+    """The command line. Only the subcommand ``argv`` names is configured (its module imported), so
+    ``examqa --help`` and ``examqa exams`` do not pay for the options models of ``grade``."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    wanted = next((w for w in words if not w.startswith("-")), None)
     parser = Parser(prog="examqa", description="Would this answer sheet pass the Korean licence exam? "
                     "Grades sheets and reasoning models under the official pass rules.",
                     epilog="Exit codes: 0 graded, 2 bad input, 3 run incomplete (--resume finishes it), "
@@ -100,6 +103,8 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for cmd in COMMANDS:
         child = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        if cmd.name != wanted:
+            continue
         module = importlib.import_module(cmd.module)
         getattr(module, f"configure_{cmd.name.replace('-', '_')}")(child)
         child.set_defaults(_run=getattr(module, f"run_{cmd.name.replace('-', '_')}"), _parser=child)
@@ -119,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     install_warning_printer()
     code = EXIT_OK
     try:
-        parser = build_parser()
+        parser = build_parser(argv)
         args, extra = parser.parse_known_args(argv)
         if extra:  # name the subcommand whose options were meant, and the closest real one
             owner = getattr(args, "_parser", parser)
