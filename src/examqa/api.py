@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from examqa.banks import Bank, load_bank
+from examqa.banks import Bank, bank_for_exam
 from examqa.errors import InputError
 from examqa.grading import check_marks
 from examqa.models import AnswerSheet, Marks
@@ -52,7 +52,8 @@ def grade_sheet(exam: str | ExamEntry, bank: Bank | Path | str, answers: Answers
     of the exam's own.
     """
     entry = get_exam(exam) if isinstance(exam, str) else exam
-    loaded = bank if isinstance(bank, Bank) else load_bank(Path(bank), bank_format)
+    # a path may hold several exams' rows (a KMMLU-Pro file): grade this exam's
+    loaded = bank if isinstance(bank, Bank) else bank_for_exam(Path(bank), entry.blueprint.id, bank_format)[0]
     marks = _marks(answers, loaded)
     chosen = get_grader(grader) if grader is not None else entry.domain.grader
     return score(entry.blueprint, loaded.questions, marks, edition=edition, grader=chosen)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from examqa._version import __version__
 from examqa.backends.base import Backend, GenRequest, Sampling
-from examqa.banks import Bank, load_bank
+from examqa.banks import Bank, RoutedBank, bank_for_exam
 from examqa.engine import (
     Grading,
     Pricing,
@@ -97,6 +97,9 @@ class RunPlan:
     pricing: Pricing | None
     grader: Grader
     notes: list[str] = field(default_factory=list)
+    """Warnings for the caller (bank defects, greedy self-consistency, rows left out)."""
+    report_notes: list[str] = field(default_factory=list)
+    """Notes the report keeps (rows of other exams the bank held)."""
 
 
 def resolve_exam(exam: str | ExamEntry) -> ExamEntry:
@@ -104,12 +107,28 @@ def resolve_exam(exam: str | ExamEntry) -> ExamEntry:
     return get_exam(exam) if isinstance(exam, str) else exam
 
 
-def resolve_bank(bank: Bank | Path | str, fmt: str | None) -> tuple[Bank, Path | None]:
-    """A bank as given, or loaded from a path (with its format named or detected)."""
+def resolve_bank(bank: Bank | Path | str, exam: str, fmt: str | None) -> tuple[Bank, Path | None, list[str]]:
+    """A bank as given, or ``exam``'s rows of the bank at a path (routed when it holds several exams),
+    with notes on the rows left out."""
     if isinstance(bank, Bank):
-        return bank, (bank.files[0] if len(bank.files) == 1 else None)
+        return bank, (bank.files[0] if len(bank.files) == 1 and not getattr(bank, "exam", "") else None), []
     path = Path(bank)
-    return load_bank(path, fmt), path
+    loaded, routed = bank_for_exam(path, exam, fmt)
+    return loaded, path, route_notes(routed)
+
+
+def route_notes(routed: RoutedBank | None) -> list[str]:
+    """What a multi-exam bank held besides the exam graded, in words (never dropped silently)."""
+    if routed is None:
+        return []
+    notes = []
+    if routed.unrouted:
+        held = ", ".join(f"{name} {n}" for name, n in sorted(routed.unrouted.items()))
+        notes.append(f"the bank also holds rows no installed plugin provides (not graded): {held}")
+    if routed.not_selected:
+        held = ", ".join(f"{name} {n}" for name, n in sorted(routed.not_selected.items()))
+        notes.append(f"the bank also holds rows of other exams (not asked for): {held}")
+    return notes
 
 
 def sampling_for(options: SolveOptions) -> Sampling:
@@ -135,8 +154,7 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
     from examqa.protocols import get_protocol
 
     entry = resolve_exam(exam)
-    loaded, bank_path = resolve_bank(bank, options.bank_format)
-    notes: list[str] = []
+    loaded, bank_path, notes = resolve_bank(bank, entry.blueprint.id, options.bank_format)
     if loaded.problems:
         notes.append(f"{bank_path or 'the bank'}: {len(loaded.problems)} warning(s) in the bank "
                      "(see `examqa validate`)")
@@ -173,7 +191,12 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
     out = options.out if options.out is not None else _default_out(entry.blueprint.id, model)
     return RunPlan(entry=entry, bank=run_bank, loaded=loaded, options=options, prompt_set=prompt_set,
                    grading=grading, config=config, runtime=runtime, out=out, requests=requests, by_key=by_key,
-                   pricing=pricing, grader=grader, notes=notes)
+                   pricing=pricing, grader=grader, notes=notes, report_notes=route_notes_of(notes))
+
+
+def route_notes_of(notes: list[str]) -> list[str]:
+    """The notes about rows left out of a routed bank (those belong in the report too)."""
+    return [n for n in notes if n.startswith("the bank also holds")]
 
 
 def _identity_settings(backend: Backend) -> dict[str, Any]:
@@ -212,6 +235,8 @@ def finish_run(plan: RunPlan, store: RunStore, wall_seconds: float | None) -> Re
     """Summarize the stored samples and write ``report.json``, ``report.md`` and ``report.html``."""
     report = summarize(plan.entry, plan.bank, store.samples(), store.errors(), plan.config, plan.options.edition,
                        wall_seconds, plan.pricing, grader=plan.grader)
+    if plan.report_notes:
+        report = report.model_copy(update={"notes": (*report.notes, *plan.report_notes)})
     write_reports(store, report)
     return report
 
@@ -306,7 +331,9 @@ def reload_run(run: Path | str) -> tuple[RunStore, ExamEntry, Bank, RunConfig]:
     if not rt.get("bank_path"):
         raise InputError(f"{run}: the run was made from an in-memory bank; re-render it from Python",
                          hint="examqa.report_run(run, bank=…)")
-    loaded = load_bank(Path(rt["bank_path"]), rt.get("bank_format"))
+    fmt = rt.get("bank_format")
+    fmt = fmt if isinstance(fmt, str) and "+" not in fmt else None  # a mixed folder: detect again
+    loaded, _ = bank_for_exam(Path(rt["bank_path"]), cfg["exam"], fmt)
     if loaded.sha256() != cfg["bank_sha256"]:
         raise InputError(f"the bank at {rt['bank_path']} changed since the run (hash differs)",
                          hint="restore the original bank files")

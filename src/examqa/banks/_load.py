@@ -111,7 +111,11 @@ def load_bank(path: Path | str, fmt: str | None = None) -> Bank:
     raises :class:`~examqa.errors.InputError` naming the file and line; known defects that still grade
     (empty choice texts, a stem run into the choices…) are kept as warnings in ``Bank.problems``.
     """
-    read = _read(Path(path), fmt, strict=True)
+    return bank_from_read(_read(Path(path), fmt, strict=True))
+
+
+def bank_from_read(read: _Read) -> Bank:
+    """The whole of what one pass over the files read, as a :class:`Bank`."""
     return Bank(
         questions=tuple(read.questions),
         origin=dict(read.origin),

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from examqa.banks._load import _Read, _read
+from examqa.banks._load import _Read, _read, bank_from_read
 from examqa.banks._types import Bank, Location, Problem, problem_order
 from examqa.errors import InputError, UnknownExamError
 from examqa.models import Blueprint, Question
@@ -120,7 +120,32 @@ def route_bank(path: Path | str, exams: Sequence[str] | None = None, fmt: str | 
     root = Path(path)
     catalogue = {exam_id: entry.blueprint for exam_id, entry in registry().items()}
     wanted = _wanted(exams, catalogue)
+    return _route(_read(root, fmt, strict=True), root, catalogue, wanted)
+
+
+def bank_for_exam(path: Path | str, exam: str, fmt: str | None = None) -> tuple[Bank, RoutedBank | None]:
+    """The bank of ``exam``'s rows at ``path``, read once, and how it was routed (None: not at all).
+
+    A bank whose rows name no exam (native rows without ``exam``, no exam sub-folders) is all ``exam``'s,
+    exactly as :func:`load_bank` reads it. So is a bank whose rows all name ``exam``. A bank that also
+    holds other exams' rows (a KMMLU-Pro file of 14 licences, a folder per exam) gives ``exam``'s rows,
+    with the rest counted in the returned :class:`RoutedBank`.
+    """
+    root = Path(path)
+    catalogue = {exam_id: entry.blueprint for exam_id, entry in registry().items()}
+    wanted = _wanted([exam], catalogue)
     read = _read(root, fmt, strict=True)
+    folders = _exam_folders(root, catalogue)
+    if not folders and all(_label(q, read.origin[q.id], read)[0] is None for q in read.questions):
+        return bank_from_read(read), None
+    routed = _route(read, root, catalogue, wanted)
+    if not routed.unrouted and not routed.not_selected:
+        return bank_from_read(read), None  # every row is this exam's: keep the files' own hash
+    return routed.banks[exam], routed
+
+
+def _route(read: _Read, root: Path, catalogue: Mapping[str, Blueprint], wanted: list[str] | None) -> RoutedBank:
+    """Split what one pass over the files read by exam (see :func:`route_bank`)."""
     resolver = _Resolver(catalogue)
     folders = _exam_folders(root, catalogue)
 

@@ -49,10 +49,11 @@ def run_grade(args: argparse.Namespace) -> int:
 
 def _grade_sheet(args: argparse.Namespace) -> int:
     from examqa.api import grade_sheet
-    from examqa.banks import load_bank
+    from examqa.banks import bank_for_exam
     from examqa.cli import UsageProblem
     from examqa.options import RunOptions, SheetOptions, option_flag
     from examqa.plugins import get_exam
+    from examqa.runner import route_notes
 
     model_only = [n for n in RunOptions.model_fields if n not in SheetOptions.model_fields and hasattr(args, n)]
     if model_only:
@@ -60,9 +61,11 @@ def _grade_sheet(args: argparse.Namespace) -> int:
                                          "not for grading a sheet")
     opts = options_from(args, SheetOptions)
     entry = get_exam(args.exam)
-    bank = load_bank(args.bank, opts.bank_format)
+    bank, routed = bank_for_exam(args.bank, entry.blueprint.id, opts.bank_format)
     if bank.problems:
         note(f"{args.bank}: {len(bank.problems)} warning(s) in the bank (see `examqa validate`)")
+    for line in route_notes(routed):
+        note(f"note: {line}")
     if is_cohort(args.answers, bank):
         return run_cohort(args, entry, bank, opts)
     if cohort_flags_given(args):
