@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from examqa.banks import Bank, load_bank
+from examqa.banks import Bank, bank_for_exam
 from examqa.cohort._models import CohortSummary
 from examqa.cohort._result import Cohort
 from examqa.plugins import ExamEntry, get_exam, get_grader
@@ -41,7 +41,8 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
     from examqa.cohort._stats import distributions, flags, item_stats, kr20, measure_percent
 
     entry = get_exam(exam) if isinstance(exam, str) else exam
-    loaded = bank if isinstance(bank, Bank) else load_bank(Path(bank), bank_format)
+    # a path may hold several exams' rows (a KMMLU-Pro file): grade this exam's, as grade_sheet does
+    loaded = bank if isinstance(bank, Bank) else bank_for_exam(Path(bank), entry.blueprint.id, bank_format)[0]
     if isinstance(sheets, str | Path):
         data = read_cohort_file(Path(sheets), loaded, skip_bad=skip_bad)
     elif is_dataframe(sheets):
