@@ -111,7 +111,7 @@ def resolve_bank(bank: Bank | Path | str, exam: str, fmt: str | None) -> tuple[B
     """A bank as given, or ``exam``'s rows of the bank at a path (routed when it holds several exams),
     with notes on the rows left out."""
     if isinstance(bank, Bank):
-        return bank, (bank.files[0] if len(bank.files) == 1 and not getattr(bank, "exam", "") else None), []
+        return bank, bank.source, []
     path = Path(bank)
     loaded, routed = bank_for_exam(path, exam, fmt)
     return loaded, path, route_notes(routed)

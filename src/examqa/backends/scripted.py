@@ -13,6 +13,7 @@ It goes through the same engine, store and parser as a real model: only generati
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -29,7 +30,8 @@ from examqa.backends.base import (
 )
 from examqa.errors import InputError
 
-Script = Callable[[GenRequest], str]
+Script = Callable[[GenRequest], str] | Callable[[GenRequest, Sampling], str]
+"""A function of the request — or of the request and the sampling, to answer each mode its own way."""
 
 
 class ScriptedBackend(AsyncBackend):
@@ -61,9 +63,11 @@ class ScriptedBackend(AsyncBackend):
         return cls(data.get("outputs", {}), default=data.get("default"),
                    delay_s=float(data.get("delay_s", 0.0)), name=path.name)
 
-    def _output(self, request: GenRequest) -> str:
+    def _output(self, request: GenRequest, sampling: Sampling) -> str:
         if callable(self._script):
-            return self._script(request)
+            if len(inspect.signature(self._script).parameters) >= 2:
+                return self._script(request, sampling)  # type: ignore[call-arg]
+            return self._script(request)  # type: ignore[call-arg]
         qid, _, sample = request.key.rpartition("#")
         entry = self._script.get(qid)
         if isinstance(entry, str):
@@ -88,7 +92,7 @@ class ScriptedBackend(AsyncBackend):
             start = time.perf_counter()
             if self._delay_s:
                 time.sleep(self._delay_s)
-            yield self._result(request, sampling, self._output(request), start)
+            yield self._result(request, sampling, self._output(request, sampling), start)
 
     async def agenerate(self, requests: Sequence[GenRequest], sampling: Sampling) -> AsyncIterator[GenResult]:
         """The same on the running loop: the delay is an ``asyncio.sleep``, so calls overlap."""
@@ -96,12 +100,12 @@ class ScriptedBackend(AsyncBackend):
             start = time.perf_counter()
             if self._delay_s:
                 await asyncio.sleep(self._delay_s)
-            yield self._result(request, sampling, self._output(request), start)
+            yield self._result(request, sampling, self._output(request, sampling), start)
 
     async def astream(self, request: GenRequest, sampling: Sampling) -> AsyncIterator[StreamItem]:
         """The scripted completion a few characters at a time (the delay spread over the pieces)."""
         start = time.perf_counter()
-        text = self._output(request)
+        text = self._output(request, sampling)
         splitter = ThinkSplitter(request.key, thinking=sampling.thinking)
         pieces = [text[i:i + self.STREAM_PIECE] for i in range(0, len(text), self.STREAM_PIECE)] or [""]
         for piece in pieces:

@@ -111,11 +111,11 @@ def load_bank(path: Path | str, fmt: str | None = None) -> Bank:
     raises :class:`~examqa.errors.InputError` naming the file and line; known defects that still grade
     (empty choice texts, a stem run into the choices…) are kept as warnings in ``Bank.problems``.
     """
-    return bank_from_read(_read(Path(path), fmt, strict=True))
+    return bank_from_read(_read(Path(path), fmt, strict=True), Path(path))
 
 
-def bank_from_read(read: _Read) -> Bank:
-    """The whole of what one pass over the files read, as a :class:`Bank`."""
+def bank_from_read(read: _Read, source: Path | None = None) -> Bank:
+    """The whole of what one pass over the files read, as a :class:`Bank` (read from ``source``)."""
     return Bank(
         questions=tuple(read.questions),
         origin=dict(read.origin),
@@ -123,6 +123,7 @@ def bank_from_read(read: _Read) -> Bank:
         files=tuple(read.files),
         problems=tuple(sorted(read.sink.problems, key=problem_order)),
         digests=tuple(read.digests),
+        source=source,
     )
 
 

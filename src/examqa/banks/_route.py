@@ -137,10 +137,10 @@ def bank_for_exam(path: Path | str, exam: str, fmt: str | None = None) -> tuple[
     read = _read(root, fmt, strict=True)
     folders = _exam_folders(root, catalogue)
     if not folders and all(_label(q, read.origin[q.id], read)[0] is None for q in read.questions):
-        return bank_from_read(read), None
+        return bank_from_read(read, root), None
     routed = _route(read, root, catalogue, wanted)
     if not routed.unrouted and not routed.not_selected:
-        return bank_from_read(read), None  # every row is this exam's: keep the files' own hash
+        return bank_from_read(read, root), None  # every row is this exam's: keep the files' own hash
     return routed.banks[exam], routed
 
 
@@ -172,7 +172,7 @@ def _route(read: _Read, root: Path, catalogue: Mapping[str, Blueprint], wanted: 
     banks: dict[str, Bank] = {}
     unknown: dict[str, dict[str, int]] = {}
     for exam in selected:
-        bank, odd = _exam_bank(exam, rows[exam], read, catalogue[exam])
+        bank, odd = _exam_bank(exam, rows[exam], read, catalogue[exam], root)
         banks[exam] = bank
         if odd:
             unknown[exam] = odd
@@ -273,8 +273,8 @@ def _route_one(q: Question, where: Location, read: _Read, root: Path, folders: s
     return target, label
 
 
-def _exam_bank(exam: str, questions: list[Question], read: _Read,
-               blueprint: Blueprint) -> tuple[Bank, dict[str, int]]:
+def _exam_bank(exam: str, questions: list[Question], read: _Read, blueprint: Blueprint,
+               root: Path | None = None) -> tuple[Bank, dict[str, int]]:
     ids = {q.id for q in questions}
     origin = {q.id: read.origin[q.id] for q in questions}
     used = {loc.path for loc in origin.values()}
@@ -292,7 +292,7 @@ def _exam_bank(exam: str, questions: list[Question], read: _Read,
                                 "blueprint or rewrite the subject)", where.path, where.line, first.id))
     bank = _ExamBank(questions=tuple(questions), origin=origin, format="+".join(formats),
                      files=tuple(f for f, _ in files), problems=tuple(sorted(problems, key=problem_order)),
-                     digests=tuple(d for _, d in files), exam=exam)
+                     digests=tuple(d for _, d in files), exam=exam, source=root)
     return bank, dict(odd)
 
 

@@ -61,6 +61,8 @@ class Bank:
     """Non-fatal findings made while reading (warnings): known defects that still grade."""
     digests: tuple[str, ...] = field(default=(), repr=False, compare=False)
     """SHA-256 of each file's bytes as read, aligned with ``files`` (empty: hash the files now)."""
+    source: Path | None = field(default=None, compare=False)
+    """The file or folder it was read from (a run records it, to read the bank again for ``report``)."""
 
     def sha256(self) -> str:
         """Fingerprint of the bank for run manifests.

@@ -20,9 +20,11 @@ from examqa.cli._common import (
 
 def configure_grade(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``examqa grade``."""
-    from examqa.options import RunOptions
+    from examqa.suite import SuiteOptions
 
-    parser.add_argument("exam", metavar="EXAM", help="Exam id, e.g. loss-adjuster (see `examqa exams`).")
+    parser.add_argument("exam", metavar="EXAMS", help="Exam id, e.g. loss-adjuster (see `examqa exams`); for a "
+                        "model run also several (customs-broker,appraiser) or all: a suite, one run per exam "
+                        "and mode.")
     parser.add_argument("--bank", required=True, type=Path, metavar="BANK",
                         help="Question bank: a file or a folder of files.")
     parser.add_argument("--answers", type=Path, metavar="SHEET",
@@ -31,8 +33,8 @@ def configure_grade(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", dest="as_json", action="store_true", help="Print the report as JSON.")
     add_cohort_flags(parser)
     add_backend_flags(parser)
-    runs = parser.add_argument_group("model run (the options of examqa.evaluate)")
-    add_option_flags(runs, RunOptions)
+    runs = parser.add_argument_group("model run (the options of examqa.evaluate and evaluate_suite)")
+    add_option_flags(runs, SuiteOptions)
 
 
 def run_grade(args: argparse.Namespace) -> int:
@@ -44,6 +46,8 @@ def run_grade(args: argparse.Namespace) -> int:
                                          "(run a model)")
     if args.answers is not None:
         return _grade_sheet(args)
+    if "," in args.exam or args.exam.strip() == "all" or hasattr(args, "modes"):
+        return _run_suite(args)
     return _run_model(args)
 
 
@@ -51,14 +55,17 @@ def _grade_sheet(args: argparse.Namespace) -> int:
     from examqa.api import grade_sheet
     from examqa.banks import bank_for_exam
     from examqa.cli import UsageProblem
-    from examqa.options import RunOptions, SheetOptions, option_flag
+    from examqa.options import SheetOptions, option_flag
     from examqa.plugins import get_exam
     from examqa.runner import route_notes
+    from examqa.suite import SuiteOptions
 
-    model_only = [n for n in RunOptions.model_fields if n not in SheetOptions.model_fields and hasattr(args, n)]
+    model_only = [n for n in SuiteOptions.model_fields if n not in SheetOptions.model_fields and hasattr(args, n)]
     if model_only:
-        raise UsageProblem(args._parser, f"{option_flag(RunOptions, model_only[0])} is for model runs (--model), "
+        raise UsageProblem(args._parser, f"{option_flag(SuiteOptions, model_only[0])} is for model runs (--model), "
                                          "not for grading a sheet")
+    if "," in args.exam or args.exam.strip() == "all":
+        raise UsageProblem(args._parser, "a sheet is graded under one exam: name one exam id")
     opts = options_from(args, SheetOptions)
     entry = get_exam(args.exam)
     bank, routed = bank_for_exam(args.bank, entry.blueprint.id, opts.bank_format)
@@ -101,5 +108,47 @@ def _run_model(args: argparse.Namespace) -> int:
     if run is not None and run.missing:
         note(f"incomplete: {run.missing} sample(s) not graded ({run.errors} failed); the same command plus "
              f"--resume --out {bar.out} finishes it")
+        return EXIT_INCOMPLETE
+    return 0
+
+
+def _run_suite(args: argparse.Namespace) -> int:
+    from examqa.cli import EXIT_INCOMPLETE, UsageProblem
+    from examqa.suite import SuiteOptions, evaluate_suite
+
+    extra = {}
+    if hasattr(args, "modes"):
+        modes = [m.strip() for m in str(args.modes).split(",") if m.strip()]
+        if not modes:
+            raise UsageProblem(args._parser, "--modes needs reasoning, non-reasoning or both")
+        extra["modes"] = tuple(modes)
+    opts = options_from(args, SuiteOptions, extra)
+    backend = make_backend(args)
+    bar = ProgressBar(quiet=args.as_json)
+    given = opts.model_dump(exclude_unset=True)
+    try:
+        report = evaluate_suite(args.exam, args.bank, backend, progress=bar, **given)
+    except KeyboardInterrupt:
+        bar.stop()
+        if bar.out is not None:
+            note(f"interrupted: every sample so far is saved; finish with the same command plus --resume "
+                 f"--out {bar.out.parent.parent}")
+        raise
+    finally:
+        bar.stop()
+        backend.close()
+    if args.as_json:
+        import sys
+
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        from examqa.cli._common import out_console
+        from examqa.suite_render import print_suite
+
+        print_suite(report, out_console())
+    note(f"suite saved in {report.out} (suite-report.json/.md/.html; one run per exam and mode)")
+    if report.incomplete:
+        note(f"incomplete: {report.incomplete} run(s) have samples still to grade; the same command plus --resume "
+             f"--out {report.out} finishes them")
         return EXIT_INCOMPLETE
     return 0
