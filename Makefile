@@ -21,22 +21,29 @@ venv: $(STAMP)
 vllm-venv:
 	bash scripts/vllm-venv.sh
 
+DEMO := runs/demo-$(shell date +%Y%m%d-%H%M%S)
+
 demo: $(STAMP)
 	$(BIN)/examqa exams
-	@echo; echo "== Grading the bundled sample sheet (customs broker) =="
-	$(BIN)/examqa grade customs-broker --bank exams/samples/customs-broker.jsonl \
+	@echo; echo "== One student's sheet (customs broker): the verdict, and what it takes to pass =="
+	$(BIN)/examqa grade customs-broker --bank exams/samples/papers/customs-broker.jsonl \
 		--answers exams/samples/customs-broker-sheet.csv
-	@echo; echo "== Grading the bundled sample sheet (loss adjuster) =="
-	$(BIN)/examqa grade loss-adjuster --bank exams/samples/loss-adjuster.jsonl \
-		--answers exams/samples/loss-adjuster-sheet.csv
-	@echo; echo "== A model run, end to end, on the tiny RANDOM-WEIGHT EXAONE-4.0 model =="
-	@echo "   (it demonstrates the pipeline — prompts, reasoning mode, parsing, run store, reports — not a score)"
-	$(BIN)/examqa grade loss-adjuster --bank exams/samples/loss-adjuster.jsonl \
-		--model "$$($(BIN)/examqa tiny-model)" --max-new-tokens 48 --temperature 0 \
-		--out runs/demo-$$(date +%Y%m%d-%H%M%S)
-	@echo; echo "The real thing (a GPU, the weights from the Hub):"
-	@echo "  examqa grade customs-broker --bank YOUR_BANK --model LGAI-EXAONE/EXAONE-4.0-1.2B"
-	@echo "  examqa grade customs-broker --bank YOUR_BANK --model LGAI-EXAONE/EXAONE-4.0-32B --samples 4"
+	@echo; echo "== A class of 300 (simulated) on a 120-item paper with one wrong key planted: the cohort report =="
+	$(BIN)/python bench/cohort.py simulate $(DEMO)/class.csv --students 300 --plant-key 017:3 $(DEMO)/bank-wrong-key.jsonl
+	$(BIN)/examqa grade loss-adjuster --bank $(DEMO)/bank-wrong-key.jsonl --answers $(DEMO)/class.csv \
+		--html $(DEMO)/cohort.html --csv-out $(DEMO)/students.csv
+	@echo; echo "== The suite: six sample papers x both modes of the tiny RANDOM-WEIGHT EXAONE-4.0 model =="
+	@echo "   (it demonstrates the pipeline — prompts, both modes, parsing, run store, reports — not a score)"
+	$(BIN)/examqa grade all --bank exams/samples/papers --model "$$($(BIN)/examqa tiny-model)" \
+		--modes reasoning,non-reasoning --max-new-tokens 48 --seed 7 --out $(DEMO)/suite
+	@echo; echo "== What reasoning changed on one exam, and whether it is real =="
+	$(BIN)/examqa compare $(DEMO)/suite/customs-broker/non-reasoning $(DEMO)/suite/customs-broker/reasoning \
+		--html $(DEMO)/compare.html
+	@echo; echo "Reports: $(DEMO)/suite/suite-report.html, $(DEMO)/cohort.html, $(DEMO)/compare.html"
+	@echo "The real thing (a GPU, the weights from the Hub):"
+	@echo "  examqa grade all --bank kmmlu-pro.jsonl --model LGAI-EXAONE/EXAONE-4.0-32B --modes reasoning,non-reasoning"
+	@echo "  examqa grade all --bank kmmlu-pro.jsonl --backend openai --base-url http://127.0.0.1:8000/v1 --model exaone \\"
+	@echo "      --protocol kmmlu-pro --modes reasoning,non-reasoning   # the paper's own protocol"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE_BANK = REPO / "exams" / "samples" / "loss-adjuster.jsonl"
+SAMPLE_BANK = REPO / "exams" / "samples" / "papers" / "loss-adjuster.jsonl"
 EXAM = "loss-adjuster"
 
 

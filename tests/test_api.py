@@ -101,7 +101,7 @@ def test_solve_reads_and_grades_one_question() -> None:
 
 
 def test_solve_takes_a_question_from_a_bank_and_the_mode() -> None:
-    bank = examqa.load_bank("exams/samples/customs-broker.jsonl")
+    bank = examqa.load_bank("exams/samples/papers/customs-broker.jsonl")
     q = bank.questions[0]
     backend = examqa.backend("scripted", default=f"정답: {min(q.accepted)}")
     sol = examqa.solve("customs-broker", q, backend, thinking=False)

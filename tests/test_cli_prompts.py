@@ -10,7 +10,7 @@ from examqa.models import Question
 from examqa.prompts import render_item
 from helpers import REPO, run_cli
 
-BANK = REPO / "exams" / "samples" / "loss-adjuster.jsonl"
+BANK = REPO / "exams" / "samples" / "papers" / "loss-adjuster.jsonl"
 
 
 def _question(item: str) -> Question:

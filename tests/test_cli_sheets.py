@@ -29,7 +29,7 @@ def test_help_and_sheet_grading_never_import_torch() -> None:
         "assert 'torch' not in sys.modules\n"
         "print('LIGHT')\n"
     )
-    res = subprocess.run([sys.executable, "-c", code, str(SAMPLES / "customs-broker.jsonl"),
+    res = subprocess.run([sys.executable, "-c", code, str(SAMPLES / "papers" / "customs-broker.jsonl"),
                           str(SAMPLES / "customs-broker-sheet.csv")], capture_output=True, text=True, cwd=REPO)
     assert res.returncode == 0, res.stderr
     assert "LIGHT" in res.stdout
@@ -38,7 +38,7 @@ def test_help_and_sheet_grading_never_import_torch() -> None:
 @pytest.mark.parametrize("exam", ["physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser",
                                   "loss-adjuster"])
 def test_bundled_sample_sheets_grade(exam: str) -> None:
-    res = run_cli("grade", exam, "--bank", str(SAMPLES / f"{exam}.jsonl"), "--answers",
+    res = run_cli("grade", exam, "--bank", str(SAMPLES / "papers" / f"{exam}.jsonl"), "--answers",
                   str(SAMPLES / f"{exam}-sheet.csv"), "--json")
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
@@ -48,7 +48,7 @@ def test_bundled_sample_sheets_grade(exam: str) -> None:
     for s in report["subjects"]:
         assert set(s) >= {"name", "points", "max_points", "percent", "passed"}
     assert report["passed"] == (not report["reasons"])
-    table = run_cli("grade", exam, "--bank", str(SAMPLES / f"{exam}.jsonl"), "--answers",
+    table = run_cli("grade", exam, "--bank", str(SAMPLES / "papers" / f"{exam}.jsonl"), "--answers",
                     str(SAMPLES / f"{exam}-sheet.csv"))
     assert table.returncode == 0
     assert ("합격 PASS" in table.stdout) == report["passed"]

@@ -202,7 +202,7 @@ def test_an_empty_cohort_under_skip_bad(tmp_path: Path, bank: Bank) -> None:
 def test_grading_one_sheet_never_imports_numpy(tmp_path: Path) -> None:
     import subprocess
 
-    code = ("import sys, examqa; examqa.grade_sheet('customs-broker', 'exams/samples/customs-broker.jsonl', "
+    code = ("import sys, examqa; examqa.grade_sheet('customs-broker', 'exams/samples/papers/customs-broker.jsonl', "
             "'exams/samples/customs-broker-sheet.csv'); import examqa.cohort, examqa.topass; "
             "assert 'numpy' not in sys.modules, 'numpy imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -20,7 +20,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "exams" / "samples"
 
 @pytest.mark.parametrize("mark", [0, 6, 9, -1])
 def test_an_out_of_range_mark_is_refused_on_every_path(tmp_path: Path, mark: int) -> None:
-    bank = examqa.load_bank(SAMPLES / "customs-broker.jsonl")
+    bank = examqa.load_bank(SAMPLES / "papers" / "customs-broker.jsonl")
     q = bank.questions[0]
     assert len(q.choices) == 5
     expected = f"answer {mark} is out of range for question {q.id!r}: valid choices are 1–5"
@@ -37,14 +37,14 @@ def test_an_out_of_range_mark_is_refused_on_every_path(tmp_path: Path, mark: int
     if mark >= 0:  # "-1" in a cell is not a number at all: a different, also one-line, error
         with pytest.raises(examqa.InputError, match=f"sheet.csv:2: {expected}"):  # a CSV
             examqa.grade_sheet("customs-broker", bank, sheet)
-        res = run_cli("grade", "customs-broker", "--bank", str(SAMPLES / "customs-broker.jsonl"), "--answers",
-                      str(sheet))
+        paper = SAMPLES / "papers" / "customs-broker.jsonl"
+        res = run_cli("grade", "customs-broker", "--bank", str(paper), "--answers", str(sheet))
         assert res.returncode == 2 and expected in res.stderr and len(res.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize("mark", [True, "3", 2.0])
 def test_a_non_number_mark_is_refused(mark: object) -> None:
-    bank = examqa.load_bank(SAMPLES / "customs-broker.jsonl")
+    bank = examqa.load_bank(SAMPLES / "papers" / "customs-broker.jsonl")
     with pytest.raises(examqa.InputError, match="not a choice number"):
         examqa.grade_sheet("customs-broker", bank, {bank.questions[0].id: [mark]})  # type: ignore[list-item]
 
@@ -57,7 +57,7 @@ def test_a_non_number_mark_is_refused(mark: object) -> None:
     (["grade", "loss-adjuster", "--bank", "B", "--model", "m", "--concurency", "4"],
      "did you mean --concurrency?"),
     (["grade", "loss-adjuster"], "required: --bank"),
-    (["grade"], "required: EXAM, --bank"),
+    (["grade"], "required: EXAMS, --bank"),
     (["grade", "loss-adjuster", "--bank", "B", "--model", "m", "--samples", "0"],
      "--samples: Input should be greater than or equal to 1"),
     (["grade", "loss-adjuster", "--bank", "B", "--model", "m", "--samples", "many"],

@@ -35,7 +35,7 @@ def test_wheel_carries_data_plugins_and_test_doubles(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for exam in EXAMS:
         assert f"examqa/_data/exams/{exam}.json" in names
-        assert f"examqa/_data/exams/samples/{exam}.jsonl" in names
+        assert f"examqa/_data/exams/samples/papers/{exam}.jsonl" in names
     for domain in DOMAINS:
         for file in ("user.j2", "system.j2", "subjects.json"):
             assert f"examqa/_data/prompts/{domain}/{file}" in names
@@ -72,7 +72,7 @@ def test_the_installed_wheel_grades_outside_the_checkout(wheel: Path, tmp_path: 
     assert module_file.startswith(str(target)) and data_root.startswith(str(target))
     samples = Path(data_root) / "exams" / "samples"
     graded = subprocess.run([sys.executable, "-m", "examqa.cli", "grade", "customs-broker", "--bank",
-                             str(samples / "customs-broker.jsonl"), "--answers",
+                             str(samples / "papers" / "customs-broker.jsonl"), "--answers",
                              str(samples / "customs-broker-sheet.csv"), "--json"],
                             capture_output=True, text=True, env=env, cwd=elsewhere, timeout=120)
     assert graded.returncode == 0, graded.stderr

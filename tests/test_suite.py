@@ -27,7 +27,7 @@ def bank_folder(root: Path, exams: tuple[str, ...] = SIX) -> Path:
     """The bundled sample papers in the one-folder-per-exam layout."""
     for exam in exams:
         (root / exam).mkdir(parents=True)
-        shutil.copy(SAMPLES / f"{exam}.jsonl", root / exam / "paper.jsonl")
+        shutil.copy(SAMPLES / "papers" / f"{exam}.jsonl", root / exam / "paper.jsonl")
     return root
 
 
@@ -35,7 +35,7 @@ def keys() -> dict[str, set[int]]:
     """Question id → accepted choices, over the six sample papers."""
     out: dict[str, set[int]] = {}
     for exam in SIX:
-        for line in (SAMPLES / f"{exam}.jsonl").read_text(encoding="utf-8").splitlines():
+        for line in (SAMPLES / "papers" / f"{exam}.jsonl").read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 answer = row["answer"]
@@ -85,6 +85,13 @@ def test_six_exams_in_both_modes_from_one_folder(tmp_path: Path) -> None:
         assert (tmp_path / "out" / name).is_file()
     html = (tmp_path / "out" / "suite-report.html").read_text(encoding="utf-8")
     assert "<svg" in html and 'href="customs-broker/reasoning/report.html"' in html
+
+
+def test_the_bundled_papers_folder_routes_by_file_name(tmp_path: Path) -> None:
+    backend = examqa.backend("scripted", script=wise_when_thinking)
+    report = evaluate_suite("all", SAMPLES / "papers", backend, out=tmp_path / "out")
+    assert report.exams == SIX and report.passes == {"reasoning": "passes 6 of 6"}
+    assert not report.unrouted and not report.mode_comparisons
 
 
 def test_cli_json_is_results_with_full_reports_and_modes(tmp_path: Path) -> None:

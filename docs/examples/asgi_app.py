@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 import examqa
 
-BANKS = {exam: f"exams/samples/{exam}.jsonl" for exam in ("customs-broker", "loss-adjuster", "dentist")}
+BANKS = {exam: f"exams/samples/papers/{exam}.jsonl" for exam in ("customs-broker", "loss-adjuster", "dentist")}
 
 
 @asynccontextmanager

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 
 
 def _margin(row: SuiteRow) -> str:
+    """The weakest subject's margin to its floor first (what matters), then its name."""
     if row.weakest is None or row.weakest_margin is None:
         return "–"
-    return f"{row.weakest} {row.weakest_margin:+.1f}pp"
+    return f"{row.weakest_margin:+.1f}pp {row.weakest}"
 
 
 def _pp(row: SuiteRow) -> str:
@@ -41,20 +42,28 @@ def _comparison_line(exam: str, pair: PairComparison) -> str:
 
 def print_suite(report: SuiteReport, console: Console) -> None:
     """The exam × mode table, the pass counts, and what reasoning changed per exam."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{report.model} · {report.backend} · protocol {report.protocol}")
-    for name, justify in (("시험 exam", "left"), ("mode", "left"), ("결과", "center"), ("%", "right"),
-                          ("weakest (margin to 40%)", "left"), ("P(pass)", "right"), ("no answer", "right"),
-                          ("truncated", "right"), ("tokens out", "right"), ("cost", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table = Table(title=f"{report.model} · {report.backend} · protocol {report.protocol}", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
+    costs = any(r.cost is not None for r in report.rows)
+    table.add_column("exam", no_wrap=True, min_width=9)
+    table.add_column("mode", no_wrap=True, min_width=13)
+    table.add_column("결과", justify="center", no_wrap=True, min_width=4)
+    table.add_column("%", justify="right", no_wrap=True, min_width=5)
+    table.add_column("weakest vs 40%", no_wrap=True, overflow="ellipsis", min_width=8, max_width=22)
+    for name, width in (("P(pass)", 5), ("no ans", 4), ("cut", 4), ("tokens", 6)):
+        table.add_column(name, justify="right", no_wrap=True, min_width=width)
+    if costs:
+        table.add_column("cost", justify="right", no_wrap=True)
     for row in report.rows:
         verdict = "[green]PASS[/]" if row.passed else "[red]FAIL[/]"
         if not row.complete:
-            verdict += " [yellow](incomplete)[/]"
-        table.add_row(row.exam, row.mode, verdict, f"{row.percent:.2f}", _margin(row), _pp(row),
-                      f"{row.no_answer_rate:.1%}", f"{row.truncated_rate:.1%}", f"{row.completion_tokens:,}",
-                      _cost(row))
+            verdict += " [yellow]…[/]"
+        cells = [row.exam, row.mode, verdict, f"{row.percent:.1f}", _margin(row), _pp(row).replace("0.", "."),
+                 f"{row.no_answer_rate:.0%}", f"{row.truncated_rate:.0%}", f"{row.completion_tokens:,}"]
+        table.add_row(*cells, *([_cost(row)] if costs else []))
     console.print(table)
     for mode, line in report.passes.items():
         console.print(f"{mode}: {line}", markup=False, highlight=False)

@@ -1,6 +1,6 @@
 """Question banks: read them from examqa's own JSON lines or from the public datasets, and validate them.
 
->>> bank = load_bank(Path("exams/samples/loss-adjuster.jsonl"))          # doctest: +SKIP
+>>> bank = load_bank(Path("exams/samples/papers/loss-adjuster.jsonl"))          # doctest: +SKIP
 >>> problems = validate_bank(Path("papers/"), blueprint)                  # doctest: +SKIP
 >>> routed = route_bank(Path("kmmlu-pro.jsonl"), ["customs-broker"])     # doctest: +SKIP
 

@@ -217,7 +217,8 @@ class _Resolver:
 
 
 def _exam_folders(root: Path, catalogue: Mapping[str, Blueprint]) -> set[str]:
-    """The sub-folders of ``root`` that hold one exam each, or none when the layout is not one-per-exam.
+    """The sub-folders (or top-level files, by stem) of ``root`` that hold one exam each, or none when the
+    layout is not one-per-exam.
 
     The layout counts as one-per-exam when at least one sub-folder is named after an installed exam;
     then every sub-folder is an exam folder, so rows of an exam no plugin provides (``bank/lawyer/``)
@@ -226,7 +227,9 @@ def _exam_folders(root: Path, catalogue: Mapping[str, Blueprint]) -> set[str]:
     if not root.is_dir():
         return set()
     subs = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
-    return subs if subs & set(catalogue) else set()
+    # A file named after an exam id at the top (customs-broker.jsonl) is that exam's, like a folder.
+    files = {p.stem for p in root.iterdir() if p.is_file() and p.stem in catalogue}
+    return (subs | files) if (subs | files) & set(catalogue) else set()
 
 
 def _label(q: Question, where: Location, read: _Read) -> tuple[str | None, list[str]]:
@@ -254,6 +257,8 @@ def _route_one(q: Question, where: Location, read: _Read, root: Path, folders: s
     target = next((t for t in (resolve(s, where) for s in spellings) if t is not None), None)
     parts = where.path.relative_to(root).parts if root.is_dir() else ()
     folder = parts[0] if len(parts) > 1 and parts[0] in folders else None
+    if len(parts) == 1 and Path(parts[0]).stem in folders:  # a top-level file named after its exam
+        folder = Path(parts[0]).stem
     if folder is not None:
         folder_exam = resolve(folder, where)
         if label is None:
