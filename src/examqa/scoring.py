@@ -7,9 +7,10 @@ so "이상" (at least) includes the boundary itself: exactly 60 % passes, a hair
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from examqa.errors import InputError
 from examqa.grading import Grader, KeyGrader, check_marks
@@ -20,6 +21,7 @@ from examqa.report import (
     Report,
     SessionResult,
     SubjectResult,
+    ToPass,
     TotalResult,
 )
 from examqa.topass import with_to_pass
@@ -27,8 +29,29 @@ from examqa.topass import with_to_pass
 HUNDRED = Fraction(100)
 
 
-def _pct(points: Fraction, max_points: Fraction) -> Fraction:
-    return points * HUNDRED / max_points if max_points else Fraction(0)
+# Exact, but written on numerators and denominators: each Fraction operator builds and normalises a new
+# Fraction in Python, and a cohort's --json runs this arithmetic for every student (about 5 times faster).
+
+
+def _pct(points: Fraction, max_points: Fraction, parts: int = 1) -> Fraction:
+    """``points × 100 ÷ max_points ÷ parts``; 0 when there is no maximum."""
+    if not max_points:
+        return Fraction(0)
+    return Fraction(points.numerator * 100 * max_points.denominator,
+                    points.denominator * max_points.numerator * parts)
+
+
+def _percent_of(percent: Fraction, max_points: Fraction) -> Fraction:
+    """``percent`` % of ``max_points``, in points."""
+    return Fraction(percent.numerator * max_points.numerator, percent.denominator * max_points.denominator * 100)
+
+
+def _sum(values: Iterable[Fraction]) -> Fraction:
+    """The exact sum, normalised once."""
+    numerator, denominator = 0, 1
+    for v in values:
+        numerator, denominator = numerator * v.denominator + v.numerator * denominator, denominator * v.denominator
+    return Fraction(numerator, denominator)
 
 
 # --------------------------------------------------------------------------------------------- the rule
@@ -38,7 +61,10 @@ def _pct(points: Fraction, max_points: Fraction) -> Fraction:
 
 def clears_floor(rule: PassRule, points: Fraction, max_points: Fraction) -> bool:
     """Whether ``points`` reach the floor (40 %) of ``max_points``; "이상": the boundary passes."""
-    return points * HUNDRED >= rule.floor_percent * max_points
+    # points × 100 ≥ floor% × max, cross-multiplied (denominators are positive)
+    f = rule.floor_percent
+    return (points.numerator * 100 * f.denominator * max_points.denominator
+            >= f.numerator * max_points.numerator * points.denominator)
 
 
 def total_contribution(rule: PassRule, points: Fraction, max_points: Fraction, subjects: int) -> Fraction:
@@ -48,7 +74,7 @@ def total_contribution(rule: PassRule, points: Fraction, max_points: Fraction, s
     sum over subjects is the mean of subject percents ("평균 60점 이상", every subject out of 100).
     """
     if rule.basis == "subject_mean":
-        return _pct(points, max_points) / subjects
+        return _pct(points, max_points, subjects)
     return points
 
 
@@ -56,9 +82,10 @@ def total_line(rule: PassRule, max_points: Fraction) -> Fraction:
     """The total line in the units of :func:`total_contribution` (``max_points``: all graded subjects)."""
     if rule.basis == "subject_mean":
         return rule.total_percent
-    return rule.total_percent * max_points / HUNDRED
+    return _percent_of(rule.total_percent, max_points)
 
 
+@lru_cache(maxsize=4096)  # a cohort's reasons repeat the same few values thousands of times
 def format_points(value: Fraction) -> str:
     """Points as an examiner writes them: 35, 37.5, or 110/3 when not a terminating decimal."""
     if value.denominator == 1:
@@ -112,13 +139,24 @@ def edition_notes(blueprint: Blueprint, questions: Sequence[Question], edition: 
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """One subject's (or 교시's) counts on one sheet: all the verdict is computed from.
+
+    ``score`` adds them up item by item; a cohort counts them for every student at once and hands
+    them to :func:`report_from_tallies`, the same function, so the two cannot disagree.
+    """
+
     points: Fraction = Fraction(0)
     max_points: Fraction = Fraction(0)
     items: int = 0
     answered: int = 0
     correct: int = 0
     multiple: int = 0
+
+
+def item_session(question: Question, spec: SubjectSpec) -> int | None:
+    """The 교시 an item counts toward: its own, else its subject's; None when neither says."""
+    return question.session if question.session is not None else spec.session
 
 
 def score(
@@ -136,7 +174,6 @@ def score(
     """
     grade = grader or KeyGrader()
     ed = choose_edition(blueprint, questions, edition)
-    rule = blueprint.pass_rule
     notes: list[str] = edition_notes(blueprint, questions, ed, named=edition is not None)
     known = {q.id for q in questions}
     stray = sorted(set(marks) - known)
@@ -144,8 +181,8 @@ def score(
         raise InputError(f"the sheet names ids the bank lacks: {', '.join(stray[:5])}"
                          + (" …" if len(stray) > 5 else ""), hint="check the sheet against the bank")
 
-    tallies: dict[str, _Tally] = {}
-    sessions: dict[int, _Tally] = defaultdict(_Tally)
+    tallies: dict[str, Tally] = {}
+    sessions: dict[int, Tally] = defaultdict(Tally)
     items: list[ItemResult] = []
     skipped_accredited: Counter[str] = Counter()
     for q in questions:
@@ -161,8 +198,8 @@ def score(
         m = check_marks(q, marks.get(q.id, ()))  # every entry path meets the same range check here
         status = grade(q, m, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)
         awarded = pts if status == "correct" else Fraction(0)
-        t = tallies.setdefault(spec.name, _Tally())
-        session = q.session if q.session is not None else spec.session
+        t = tallies.setdefault(spec.name, Tally())
+        session = item_session(q, spec)
         targets = [t] if session is None else [t, sessions[session]]
         for tally in targets:
             tally.points += awarded
@@ -174,6 +211,19 @@ def score(
         items.append(ItemResult(id=q.id, subject=spec.name, marks=tuple(m), accepted=tuple(sorted(q.accepted)),
                                 points=pts, status=status, awarded=awarded))
 
+    complete = paper_notes(blueprint, ed, tallies, skipped_accredited, notes)
+    report = report_from_tallies(blueprint, ed, tallies, sessions, notes=notes, complete=complete, items=items)
+    return with_to_pass(report, questions, grade, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)
+
+
+def paper_notes(blueprint: Blueprint, edition: Edition, tallies: Mapping[str, Tally],
+                skipped_accredited: Mapping[str, int], notes: list[str]) -> bool:
+    """Append the caveats about the paper itself to ``notes``; whether it is complete.
+
+    They depend on the items the bank holds, never on the marks: every sheet of one bank gets the same.
+    Raises :class:`~examqa.errors.InputError` when the bank holds no gradable item.
+    """
+    ed = edition
     for name, count in skipped_accredited.items():
         notes.append(f"{name}: {count} item(s) ignored — this subject is met by an accredited score "
                      "and is outside the mean")
@@ -208,7 +258,22 @@ def score(
     if not tallies:
         raise InputError(f"the bank holds no gradable items for {blueprint.id}",
                          hint="check the bank's subjects against `examqa exams --detail`")
+    return complete
 
+
+def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping[str, Tally],
+                        sessions: Mapping[int, Tally], *, notes: Sequence[str] = (), complete: bool = True,
+                        items: Sequence[ItemResult] = (), to_pass: ToPass | None = None) -> Report:
+    """The verdict under the law from per-subject tallies: floors, merged groups, the total line, reasons.
+
+    The one implementation of the pass rule's report: ``score`` calls it for a sheet, a cohort for each
+    student (with counts taken for all students at once). ``tallies`` holds every graded subject the
+    bank has items of; ``sessions`` only needs points and maximum per 교시. ``notes`` and ``complete``
+    describe the paper (:func:`paper_notes`); ``items`` and ``to_pass`` are passed through.
+    """
+    rule = blueprint.pass_rule
+    ed = edition
+    graded_specs = [s for s in ed.subjects if not s.accredited]
     # Floor groups: pooled points, 40 % of the pooled maximum.
     group_of: dict[str, str] = {}
     groups: list[GroupResult] = []
@@ -217,10 +282,10 @@ def score(
         present = [s for s in g.subjects if s in tallies]
         if len(g.subjects) < 2 or not present:
             continue
-        pts = sum((tallies[s].points for s in present), Fraction(0))
-        mx = sum((tallies[s].max_points for s in present), Fraction(0))
+        pts = _sum(tallies[s].points for s in present)
+        mx = _sum(tallies[s].max_points for s in present)
         ok = clears_floor(rule, pts, mx)
-        floor = rule.floor_percent * mx / HUNDRED
+        floor = _percent_of(rule.floor_percent, mx)
         groups.append(GroupResult(name=g.name, name_en=g.name_en, subjects=tuple(present), points=pts,
                                   max_points=mx, percent=round(float(_pct(pts, mx)), 4),
                                   floor_points=floor, passed=ok))
@@ -236,7 +301,7 @@ def score(
         if found is None:
             continue
         t = found
-        floor = rule.floor_percent * t.max_points / HUNDRED
+        floor = _percent_of(rule.floor_percent, t.max_points)
         own_ok = clears_floor(rule, t.points, t.max_points)
         group = group_of.get(spec.name)
         ok = group_passed[group] if group is not None else own_ok
@@ -255,10 +320,9 @@ def score(
             reasons_en.append(f"{gr.name_en} {format_points(gr.points)} < {format_points(gr.floor_points)} points "
                               f"(below the {format_points(rule.floor_percent)}% floor of the merged group)")
 
-    total_pts = sum((t.points for t in tallies.values()), Fraction(0))
-    total_max = sum((t.max_points for t in tallies.values()), Fraction(0))
-    measure = sum((total_contribution(rule, t.points, t.max_points, len(tallies)) for t in tallies.values()),
-                  Fraction(0))
+    total_pts = _sum(t.points for t in tallies.values())
+    total_max = _sum(t.max_points for t in tallies.values())
+    measure = _sum(total_contribution(rule, t.points, t.max_points, len(tallies)) for t in tallies.values())
     line = total_line(rule, total_max)
     total_ok = measure >= line
     if rule.basis == "subject_mean":
@@ -275,7 +339,7 @@ def score(
                               f"(below {format_points(rule.total_percent)}%)")
 
     passed = total_ok and all(s.passed for s in subjects)
-    report = Report(
+    return Report(
         exam=blueprint.id, exam_name=blueprint.name_ko, exam_name_en=blueprint.name_en, edition=ed.id,
         passed=passed, complete=complete,
         total=TotalResult(points=total_pts, max_points=total_max, percent=round(float(total_pct), 4),
@@ -285,6 +349,5 @@ def score(
         sessions=tuple(SessionResult(session=k, points=v.points, max_points=v.max_points)
                        for k, v in sorted(sessions.items())),
         reasons=tuple(reasons), reasons_en=tuple(reasons_en), notes=tuple(notes), pass_rule=rule.text,
-        items=tuple(items),
+        items=tuple(items), to_pass=to_pass,
     )
-    return with_to_pass(report, questions, grade, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)
