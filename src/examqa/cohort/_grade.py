@@ -22,6 +22,7 @@ from examqa.topass import PassFrame, fewest_to_pass
 
 STATUS_CODES: tuple[ItemStatus, ...] = ("blank", "correct", "wrong", "multiple")
 CORRECT = 1
+MULTIPLE = 3
 _NEG = -(1 << 60)  # an infeasible count; feasible values are never negative
 _CHUNK = 4096  # failing students per block of the to-pass search: bounds its memory
 
@@ -101,6 +102,43 @@ def grade(blueprint: Blueprint, template: Report, questions: Sequence[Question],
                  to_pass=np.zeros(n, dtype=np.int64), to_pass_by=np.zeros((n, k), dtype=np.int64))
     _fill_to_pass(out)
     return out
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What each student's report counts besides subject points: a subject's answered, correct and
+    double-marked items, and the points per 교시 (``score``'s tallies, for every student at once)."""
+
+    answered: NDArray[np.int64]
+    """Students × subjects (frame order)."""
+    correct: NDArray[np.int64]
+    multiple: NDArray[np.int64]
+    items: tuple[int, ...]
+    """Graded items per subject."""
+    sessions: tuple[int, ...]
+    """The 교시 items count toward, ascending."""
+    session_points: NDArray[np.int64]
+    """Students × sessions, in frame units."""
+    session_max: tuple[int, ...]
+    """Frame units per session."""
+
+
+def counts(g: Graded, item_sessions: Sequence[int | None]) -> Counts:
+    """The tallies of every student, given the 교시 of each graded item (None: it counts toward none)."""
+    n_items, k = len(g.questions), len(g.frame.subjects)
+    by_subject = np.zeros((n_items, k), dtype=np.int64)
+    by_subject[np.arange(n_items), g.subject] = 1
+    sessions = tuple(sorted({s for s in item_sessions if s is not None}))
+    by_session = np.zeros((n_items, len(sessions)), dtype=np.int64)
+    for j, s in enumerate(item_sessions):
+        if s is not None:
+            by_session[j, sessions.index(s)] = g.units[j]
+    scored = (g.status == CORRECT).astype(np.int64)
+    return Counts(answered=(g.codes != 0).astype(np.int64) @ by_subject, correct=scored @ by_subject,
+                  multiple=(g.status == MULTIPLE).astype(np.int64) @ by_subject,
+                  items=tuple(int(c) for c in by_subject.sum(axis=0).tolist()), sessions=sessions,
+                  session_points=scored @ by_session,
+                  session_max=tuple(int(u) for u in by_session.sum(axis=0).tolist()))
 
 
 def _statuses(graded: Sequence[Question], codes: NDArray[np.int32], multis: Sequence[tuple[int, ...]],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,7 +12,7 @@ from examqa.grading import Grader
 from examqa.models import Marks, Question
 from examqa.plugins import ExamEntry
 from examqa.report import Report, ToPass
-from examqa.scoring import format_points, score
+from examqa.scoring import Tally, format_points, item_session, report_from_tallies, score
 from examqa.topass import by_subject
 
 if TYPE_CHECKING:
@@ -109,12 +109,16 @@ class Cohort:
         floor_ok, total_ok = bool(g.group_ok[row].all()), bool(g.total_ok[row])
         failed_by: FailedBy | None = (None if floor_ok and total_ok else
                                       "both" if not (floor_ok or total_ok) else "floor" if not floor_ok else "total")
-        need = int(g.to_pass[row])
-        to_pass = None if need < 0 else ToPass(
-            items=need, by_subject=by_subject(g.frame.subjects, [int(k) for k in g.to_pass_by[row]]))
         return StudentResult(student=self.students[row], passed=bool(g.passed[row]), failed_by=failed_by,
                              points=points, total_points=sum(points.values(), Fraction(0)),
-                             percent=round(self._percent[row], 4), to_pass=to_pass)
+                             percent=round(self._percent[row], 4), to_pass=self._to_pass(row))
+
+    def _to_pass(self, row: int) -> ToPass | None:
+        g = self._graded
+        need = int(g.to_pass[row])
+        if need < 0:
+            return None
+        return ToPass(items=need, by_subject=by_subject(g.frame.subjects, [int(k) for k in g.to_pass_by[row]]))
 
     def table(self) -> StudentTable:
         """All students at once, as columns (fast: formatted once per distinct value, not per student)."""
@@ -140,14 +144,63 @@ class Cohort:
 
         ``items`` (the sheet again, item by item) is left out unless asked for: it is most of the bytes.
         """
-        data = self.report(student).model_dump(mode="json", exclude=None if include_items else {"items"})
+        if include_items:
+            data = self.report(student).model_dump(mode="json")
+        else:
+            data = next(self._reports([self._index(student)])).model_dump(mode="json", exclude={"items"})
         return {"student": student, **data}
 
     def to_json(self, *, include_items: bool = False) -> dict[str, Any]:
         """``{"cohort": summary, "students": [...], "items": [...]}`` — what ``--json`` prints."""
-        return {"cohort": self.summary.model_dump(mode="json"),
-                "students": [self.student_json(s, include_items=include_items) for s in self.students],
+        if include_items:
+            students = [self.student_json(s, include_items=True) for s in self.students]
+        else:
+            students = [{"student": name, **report.model_dump(mode="json", exclude={"items"})}
+                        for name, report in zip(self.students, self._reports(range(len(self.students))),
+                                                strict=True)]
+        return {"cohort": self.summary.model_dump(mode="json"), "students": students,
                 "items": [i.model_dump(mode="json") for i in self.items]}
+
+    def _reports(self, rows: Iterable[int]) -> Iterator[Report]:
+        """Students' reports without ``items``, equal to ``report(name)`` less its items.
+
+        The counts ``score`` tallies item by item are taken for every student at once; the verdict, the
+        reasons and the rest come from :func:`~examqa.scoring.report_from_tallies`, which ``score`` calls too.
+        """
+        from examqa.cohort._grade import counts
+
+        g = self._graded
+        template = g.template
+        blueprint = self.entry.blueprint
+        edition = blueprint.edition(edition_id=template.edition)
+        sessions_of = []
+        for q in g.questions:
+            spec = edition.subject(q.subject)
+            assert spec is not None  # score graded it under this edition
+            sessions_of.append(item_session(q, spec))
+        c = counts(g, sessions_of)
+        unit = g.frame.unit
+        fractions: dict[int, Fraction] = {}
+
+        def points(units: int) -> Fraction:
+            found = fractions.get(units)
+            if found is None:
+                found = fractions[units] = Fraction(units, unit)
+            return found
+
+        subjects = list(enumerate(g.frame.subjects))
+        maxima = [points(m) for m in g.frame.max_units]
+        session_maxima = [points(m) for m in c.session_max]
+        for row in rows:
+            got, answered, correct = g.points[row].tolist(), c.answered[row].tolist(), c.correct[row].tolist()
+            multiple, held = c.multiple[row].tolist(), c.session_points[row].tolist()
+            tallies = {name: Tally(points=points(got[s]), max_points=maxima[s], items=c.items[s],
+                                   answered=answered[s], correct=correct[s], multiple=multiple[s])
+                       for s, name in subjects}
+            sessions = {number: Tally(points=points(held[j]), max_points=session_maxima[j])
+                        for j, number in enumerate(c.sessions)}
+            yield report_from_tallies(blueprint, edition, tallies, sessions, notes=template.notes,
+                                      complete=template.complete, to_pass=self._to_pass(row))
 
 
 def _points_text(units: NDArray[np.int64], unit: int) -> list[str]:
