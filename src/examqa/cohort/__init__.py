@@ -5,20 +5,56 @@ candidate what it takes to pass.
 >>> cohort.summary.pass_rate, cohort.summary.flags[:3]                             # doctest: +SKIP
 >>> cohort.result("김민수").to_pass                                                 # doctest: +SKIP
 
-numpy does the counting and is imported on the first call, never by ``import examqa``.
+numpy does the counting and is imported on the first call, never by ``import examqa``. The names load
+on first use (PEP 562): the command line imports ``examqa.cohort._layout`` for every ``--answers`` to
+tell a cohort from one sheet, and one sheet must not pay for the cohort's models.
 """
 
-from examqa.cohort._api import grade_cohort
-from examqa.cohort._models import (
-    BadSheet,
-    CohortSummary,
-    ItemFlag,
-    ItemStats,
-    Placement,
-    SubjectDistribution,
-    SubjectPlacement,
-)
-from examqa.cohort._result import Cohort, StudentResult
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# name → module that defines it
+_EXPORTS = {
+    "BadSheet": "examqa.cohort._models",
+    "Cohort": "examqa.cohort._result",
+    "CohortSummary": "examqa.cohort._models",
+    "ItemFlag": "examqa.cohort._models",
+    "ItemStats": "examqa.cohort._models",
+    "Placement": "examqa.cohort._models",
+    "StudentResult": "examqa.cohort._result",
+    "SubjectDistribution": "examqa.cohort._models",
+    "SubjectPlacement": "examqa.cohort._models",
+    "grade_cohort": "examqa.cohort._api",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'examqa.cohort' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # static checkers and IDEs see the real names
+    from examqa.cohort._api import grade_cohort
+    from examqa.cohort._models import (
+        BadSheet,
+        CohortSummary,
+        ItemFlag,
+        ItemStats,
+        Placement,
+        SubjectDistribution,
+        SubjectPlacement,
+    )
+    from examqa.cohort._result import Cohort, StudentResult
 
 __all__ = [
     "BadSheet",
