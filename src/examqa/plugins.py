@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, EntryPoints, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +81,29 @@ class ExamEntry:
     domain: Domain
 
 
+_GROUPS = (ENTRY_POINT_GROUP, BACKENDS_GROUP, BANK_FORMATS_GROUP, GRADERS_GROUP)
+_scan: dict[str, EntryPoints] = {}
+"""examqa's groups from the last read of every installed distribution's entry points."""
+
+
+def _entry_points(group_name: str, *, fresh: bool = False) -> EntryPoints:
+    """The entry points of ``group_name``. Reading them means reading every installed distribution's
+    metadata (several ms), whatever the group: so examqa's groups are read together, once, and the read
+    is kept for the next group asked for; ``fresh`` reads again (the registry, rebuilt after
+    ``registry.cache_clear()``, finds a plugin installed since)."""
+    if group_name not in _GROUPS:
+        return entry_points(group=group_name)
+    if fresh or not _scan:
+        every = entry_points()
+        _scan.update({name: every.select(group=name) for name in _GROUPS})
+    return _scan[group_name]
+
+
 @cache
 def registry() -> dict[str, ExamEntry]:
     """All exams from all installed plugins, keyed by exam id. Loaded once, on first use."""
     exams: dict[str, ExamEntry] = {}
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in sorted(_entry_points(ENTRY_POINT_GROUP, fresh=True), key=lambda e: e.name):
         try:
             factory = ep.load()
             domain = factory()
@@ -117,7 +135,7 @@ def get_exam(exam_id: str) -> ExamEntry:
 def group(name: str) -> dict[str, EntryPoint]:
     """The entry points of group ``name`` by name (not loaded). Two with one name: the first by value wins."""
     found: dict[str, EntryPoint] = {}
-    for ep in sorted(entry_points(group=name), key=lambda e: (e.name, e.value)):
+    for ep in sorted(_entry_points(name), key=lambda e: (e.name, e.value)):
         found.setdefault(ep.name, ep)
     return found
 
@@ -153,6 +171,7 @@ def clear_caches() -> None:
     that just ran ``pip install``, a test that puts a distribution on ``sys.path``)."""
     from examqa.banks import _registry
 
+    _scan.clear()
     registry.cache_clear()
     group.cache_clear()
     get_grader.cache_clear()
