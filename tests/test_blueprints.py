@@ -51,7 +51,7 @@ def sample_paper(exam_id: str) -> Path:
     """The bundled sample paper of ``exam_id``, found through its domain plugin."""
     samples = entry(exam_id).domain.samples
     assert samples is not None
-    return samples / f"{exam_id}.jsonl"
+    return samples / "papers" / f"{exam_id}.jsonl"
 
 
 def sample_questions(exam_id: str) -> tuple[Question, ...]:
