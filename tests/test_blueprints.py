@@ -54,6 +54,13 @@ def sample_paper(exam_id: str) -> Path:
     return samples / "papers" / f"{exam_id}.jsonl"
 
 
+def sample_sheet(exam_id: str) -> Path:
+    """The bundled sample answer sheet of ``exam_id`` (beside the papers folder)."""
+    samples = entry(exam_id).domain.samples
+    assert samples is not None
+    return samples / f"{exam_id}-sheet.csv"
+
+
 def sample_questions(exam_id: str) -> tuple[Question, ...]:
     """The sample paper's questions as the bank reader gives them."""
     return load_bank(sample_paper(exam_id)).questions
@@ -300,7 +307,7 @@ def test_dentist_sample_covers_every_floor_group() -> None:
 @pytest.mark.parametrize("exam_id", sorted(DOMAINS))
 def test_sample_sheet_grades_with_the_expected_verdict(exam_id: str) -> None:
     bank = load_bank(sample_paper(exam_id))
-    sheet = read_sheet(sample_paper(exam_id).with_name(f"{exam_id}-sheet.csv"), bank)
+    sheet = read_sheet(sample_sheet(exam_id), bank)
     assert set(sheet.marks) == {q.id for q in bank.questions}
     report = score(bp(exam_id), bank.questions, sheet.marks, grader=entry(exam_id).domain.grader)
     passed, reasons = SHEET_VERDICTS[exam_id]
@@ -310,7 +317,7 @@ def test_sample_sheet_grades_with_the_expected_verdict(exam_id: str) -> None:
 
 def test_customs_sample_sheet_fails_only_on_the_floor() -> None:
     bank = load_bank(sample_paper("customs-broker"))
-    sheet = read_sheet(sample_paper("customs-broker").with_name("customs-broker-sheet.csv"), bank)
+    sheet = read_sheet(sample_sheet("customs-broker"), bank)
     report = score(bp("customs-broker"), bank.questions, sheet.marks)
     assert report.total.passed and report.total.percent == 75
     assert [s.name for s in report.subjects if not s.passed] == ["회계학"]
@@ -322,7 +329,7 @@ def test_sample_sheets_show_blanks_and_double_marks() -> None:
     statuses = set()
     for exam_id in DOMAINS:
         bank = load_bank(sample_paper(exam_id))
-        sheet = read_sheet(sample_paper(exam_id).with_name(f"{exam_id}-sheet.csv"), bank)
+        sheet = read_sheet(sample_sheet(exam_id), bank)
         report = score(bp(exam_id), bank.questions, sheet.marks)
         statuses |= {i.status for i in report.items}
         assert any(len(m) == 2 for m in sheet.marks.values()), exam_id

@@ -46,7 +46,8 @@ class Domain:
     """Folder holding ``system.j2`` and ``user.j2``."""
     grader: Grader = field(default_factory=KeyGrader)
     samples: Path | None = None
-    """Folder with ``<exam>.jsonl`` sample papers and ``<exam>-sheet.csv`` sample sheets."""
+    """Folder with ``papers/<exam>.jsonl`` sample papers (one bank: ``examqa grade all --bank papers``) and
+    ``<exam>-sheet.csv`` sample sheets."""
 
 
 def load_blueprint(path: Path) -> Blueprint:
