@@ -281,3 +281,19 @@ def test_library_names_are_lazy_and_documented() -> None:
     for name in examqa.__all__:
         assert getattr(examqa, name) is not None, name
     assert {"evaluate", "aevaluate", "solve", "asolve", "astream", "backend"} <= set(examqa.__all__)
+
+
+def test_sync_calls_made_inside_a_running_loop_still_work(tmp_path: Path) -> None:
+    """A notebook's cell runs inside a loop: evaluate and solve move to a helper thread instead of failing."""
+    rows = loss_adjuster_rows(1)
+    bank = write_native_bank(tmp_path / "bank.jsonl", rows)
+    with FakeOpenAIServer(lambda call: Reply(body=completion("x</think>정답: 1"))) as server:
+        backend = examqa.backend("openai", model="fake-model", base_url=server.url)
+
+        async def cell() -> tuple[Any, Any]:
+            report = examqa.evaluate("loss-adjuster", bank, backend, out=tmp_path / "run")
+            return report, examqa.solve("loss-adjuster", QUESTION, backend)
+
+        report, solution = asyncio.run(cell())
+    assert report.run is not None and report.run.generated == len(rows)
+    assert solution.choice == 1

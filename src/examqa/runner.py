@@ -267,6 +267,16 @@ def _prepare(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend,
     return plan, check_out_dir(plan)
 
 
+def _in_running_loop() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _begin(plan: RunPlan, store: RunStore, progress: RunProgress) -> list[GenRequest]:
     stored = store.samples()
     done = {r.key for r in stored}
@@ -287,6 +297,11 @@ def evaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, *
     there. A run that ends with samples still failed returns normally with ``report.run.missing > 0``
     (``resume=True`` finishes it). Ctrl-C writes the partial report, then raises KeyboardInterrupt.
     """
+    if _in_running_loop():  # a notebook, or sync code called from async: don't block that loop's thread
+        from examqa.backends.base import run_sync
+
+        report: Report = run_sync(lambda: aevaluate(exam, bank, backend, progress=progress, **options))
+        return report
     plan, resumed = _prepare(exam, bank, backend, options)
     backend.open()
     store = open_store(plan, backend, resumed)

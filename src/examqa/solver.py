@@ -143,6 +143,13 @@ def solve(exam: str | ExamEntry, question: QuestionLike, backend: Backend, **opt
 
     Raises :class:`~examqa.errors.GenerationError` when the backend fails every retry.
     """
+    from examqa.runner import _in_running_loop
+
+    if _in_running_loop():  # called from async code: run the async call on a helper thread's loop
+        from examqa.backends.base import run_sync
+
+        solution: Solution = run_sync(lambda: asolve(exam, question, backend, **options))
+        return solution
     plan = _plan(exam, question, backend, options)
     backend.open()
     result = next(iter(backend.generate([plan.request], plan.grading.sampling)))
