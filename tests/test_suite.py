@@ -186,3 +186,18 @@ def test_suite_refuses_what_it_cannot_do(tmp_path: Path) -> None:
         evaluate_suite("customs-broker", bank, backend, out=tmp_path / "d")
     res = run_cli("grade", "all", "--bank", str(bank), "--answers", str(tmp_path / "x.csv"))
     assert res.returncode == 2 and "one exam" in res.stderr
+
+
+def test_the_async_suite_runs_every_exam_and_mode_at_once_with_the_same_result(tmp_path: Path) -> None:
+    import asyncio
+
+    from examqa.suite import aevaluate_suite
+
+    bank = bank_folder(tmp_path / "bank", ("customs-broker", "dentist"))
+    backend = examqa.backend("scripted", script=wise_when_thinking, delay_s=0.01)
+    together = asyncio.run(aevaluate_suite("customs-broker,dentist", bank, backend,
+                                           modes=("reasoning", "non-reasoning"), out=tmp_path / "async"))
+    alone = evaluate_suite("customs-broker,dentist", bank, backend, modes=("reasoning", "non-reasoning"),
+                           out=tmp_path / "sync")
+    assert [r.model_dump(exclude={"out"}) for r in together.rows] == [r.model_dump(exclude={"out"}) for r in alone.rows]
+    assert together.passes == alone.passes
