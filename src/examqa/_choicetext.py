@@ -17,10 +17,12 @@ An item's choices are indexed once (:func:`choice_index`, cached). A value is th
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 FUZZY_THRESHOLD = 85.0
 FUZZY_MARGIN = 10.0
@@ -47,17 +49,25 @@ _SYLLABLE_BOUND_RE = re.compile(r"$|[^가-힣]|(?:이|가|만|은|는|을|를|�
 
 _ENDINGS = sorted(["입니다", "이다", "임", "이에요", "예요", "이요", "이며", "이고", "이죠", "이겠습니다",
                    "일 것이다", "일것이다", "이라고 본다", "이라고 판단된다"], key=len, reverse=True)
+_ENDING_TUPLE = tuple(_ENDINGS)
+_ENDINGS_BY_LENGTH = tuple((n, frozenset(e for e in _ENDINGS if len(e) == n))
+                           for n in sorted({len(e) for e in _ENDINGS}, reverse=True))
 _TAIL_ANSWER_RE = re.compile(r"\s*(?:이|가)\s*(?:최종\s*)?(?:정답|답)$")
 _TAIL_PUNCT = " \t\n.!。…~"
 # "…할 수 있다는 설명", "…무효라는 내용", "…3년이라고 한 것": the frame around a choice said in a sentence.
+_WRAPPER_NOUNS = ("설명", "내용", "진술", "서술", "지문", "보기", "선지", "선택지", "문장", "부분", "항목", "것", "점",
+                  "주장", "취지")
 _WRAPPER_RE = re.compile(
     r"(?:[ \t]*(?:(?:이)?라고[ \t]*(?:한|된|하는)|고[ \t]*(?:한|하는)|(?:이)?라는|는|인|한|된)[ \t]*|[ \t]+)"
     r"(?:설명|내용|진술|서술|지문|보기|선지|선택지|문장|부분|항목|것|점|주장|취지)$")
+_LETTER_LIKE_RE = re.compile(r"[a-z]번?(?:입니다|이다|임)?")
+_LABEL_LIKE_RE = re.compile(r"(?:[\u2460-\u2473\u24eb-\u24fe\u2776-\u2793]|\d{1,2})번?(?:입니다|이다|임)?")
+_KEY_DROPPED = " \t\n\r\f\v.,·、:;!?'\"“”‘’()[]{}<>「」『』-–—~*_`₩"
 _NORM_STRIP_RE = re.compile(r"[\s.,·、:;!?'\"“”‘’()\[\]{}<>「」『』\-–—~*_`₩]+")
 _WON_RE = re.compile(r"(?<=[\d만억천])원")
+_PUNCT_RE = re.compile(r"[.,·、:;!?'\"“”‘’()\[\]{}<>「」『』\-–—~*_`₩]")
 _PLAIN_NUMBER_RE = re.compile(r"[\d.,\s%]+")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
-_NEGATION_RE = re.compile(r"없|않|아니|못")
 _TOPIC_TAIL_RE = re.compile(r"(?:은|는)(?![\w])")
 _NEGATING_PREFIXES = "무불비미몰"
 _WORD_RE = re.compile(r"[0-9A-Za-z가-힣ㄱ-ㅎ]+")
@@ -76,8 +86,7 @@ _TERM_TAIL = ("(?:" + "|".join(sorted([
     key=len, reverse=True)) + r")?(?![\w\-])")
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """A reading: a 1-based choice and how it was found, or None and why not."""
 
     choice: int | None
@@ -98,28 +107,50 @@ class ChoiceIndex:
     pairs: tuple[frozenset[str], ...]  # syllable pairs of each statement-like choice (empty for short ones)
     numbers: tuple[frozenset[str], ...]
     polarities: tuple[Polarity, ...]
+    label_like: bool  # some choice text reads like a label ("2", "③", "3번"): no quick label reading
+    heads: frozenset[str]  # first characters of the exact and loose keys: a cheap test before ``key``
+    heads2: frozenset[str]  # their first two characters
+    keys_by_head: dict[str, tuple[str, ...]]  # the exact and loose keys by their first character
+    key_lengths: tuple[int, int]  # shortest and longest choice key, for the fuzzy length bound
+    keyed: dict[int, str]  # index → key of the choices with a text, for rapidfuzz
+    any_pairs: bool  # some choice is a statement that a value can describe
+    term_heads: frozenset[str]  # first characters of the term-like choices: a cheap test before the regex
 
 
 def norm(s: str) -> str:
     """Case, spacing, punctuation and the won sign removed: the key for exact text equality."""
-    s = _NORM_STRIP_RE.sub("", s.translate(TRANSLATE)).lower()
+    return key(s.translate(TRANSLATE))
+
+
+def key(s: str) -> str:
+    """:func:`norm` of a text already translated (parsing cleans an answer once, then reads its parts)."""
+    s = "".join(s.split())  # spaces first, with plain string operations: far cheaper than a regex sub
+    if _PUNCT_RE.search(s):
+        s = _NORM_STRIP_RE.sub("", s)
+    s = s.lower()
     return _WON_RE.sub("", s) if "원" in s else s
 
 
 def strip_endings(s: str) -> str:
     """Drop a Korean sentence ending ("…입니다.", "…이 정답이다") so the rest can equal a choice text."""
     s = s.rstrip(_TAIL_PUNCT)
-    for ending in _ENDINGS:
-        if s.endswith(ending):
-            s = s[: -len(ending)]
-            break
-    # Search only the tail: a regex anchored at $ but tried from every position is quadratic.
-    tail = _TAIL_ANSWER_RE.search(s, max(0, len(s) - 12))
-    return (s[: tail.start()] if tail else s).rstrip(_TAIL_PUNCT)
+    if s.endswith(_ENDING_TUPLE):
+        for n, endings in _ENDINGS_BY_LENGTH:  # the longest ending first
+            if s[-n:] in endings:
+                s = s[:-n]
+                break
+    if s.endswith("답"):
+        # Search only the tail: a regex anchored at $ but tried from every position is quadratic.
+        tail = _TAIL_ANSWER_RE.search(s, max(0, len(s) - 12))
+        if tail:
+            s = s[: tail.start()]
+    return s.rstrip(_TAIL_PUNCT)
 
 
 def strip_wrapper(s: str) -> str:
     """The choice inside "…라는 설명", "…다는 것", "…이라고 한 내용" (endings already stripped)."""
+    if not s.endswith(_WRAPPER_NOUNS):
+        return s
     m = _WRAPPER_RE.search(s, max(0, len(s) - 16))
     return s[: m.start()].rstrip(_TAIL_PUNCT) if m and m.start() > 0 else s
 
@@ -154,27 +185,46 @@ def parse_items(s: str) -> tuple[frozenset[str], int] | None:
     return None
 
 
-def _strip_particle(word: str) -> str:
-    if word[-1] < "가" or word[-1] > "힣":
-        return word
-    for p in _PARTICLES:
-        if len(word) > len(p) and word.endswith(p):
-            return word[: -len(p)]
+_PARTICLES_BY_LENGTH = tuple(frozenset(p for p in _PARTICLES if len(p) == n) for n in (3, 2, 1))
+
+
+def _without_particle(word: str) -> str:
+    """The word without its particle (the longest that leaves something of the word)."""
+    if "가" <= word[-1] <= "힣":
+        for n, particles in zip((3, 2, 1), _PARTICLES_BY_LENGTH, strict=True):
+            if len(word) > n and word[-n:] in particles:
+                return word[:-n]
     return word
+
+
+def _pairs(words: list[str]) -> frozenset[str]:
+    joined = "".join(words)
+    return frozenset(map(operator.add, joined, joined[1:]))
+
+
+def _words(s: str) -> list[str]:
+    """The text's words, lowercased, each without its particle (see :func:`_without_particle`, inlined:
+    this runs for every statement-like value)."""
+    three, two, one = _PARTICLES_BY_LENGTH
+    words = _WORD_RE.findall(s.lower())
+    for i, w in enumerate(words):
+        if "가" <= w[-1] <= "힣":
+            n = len(w)
+            if n > 3 and w[-3:] in three:
+                words[i] = w[:-3]
+            elif n > 2 and w[-2:] in two:
+                words[i] = w[:-2]
+            elif n > 1 and w[-1] in one:
+                words[i] = w[:-1]
+    return words
 
 
 def syllable_pairs(s: str) -> frozenset[str]:
     """Adjacent character pairs of the text with each word's particle dropped and the spaces closed."""
-    joined = "".join(_strip_particle(w) for w in _WORD_RE.findall(s.translate(TRANSLATE).lower()))
-    return frozenset(joined[i: i + 2] for i in range(len(joined) - 1))
+    return _pairs(_words(s))
 
 
-def _words(s: str) -> list[str]:
-    return [_strip_particle(w) for w in _WORD_RE.findall(s.translate(TRANSLATE).lower())]
-
-
-@dataclass(frozen=True, slots=True)
-class Polarity:
+class Polarity(NamedTuple):
     """Negations in a statement: how many, whether its last words are negated ("…할 수 없다", "…하지
     않는다"), its words, and those of its words that a negating prefix turns around (무세포성 → 세포성)."""
 
@@ -184,12 +234,15 @@ class Polarity:
     prefixed: frozenset[str]
 
 
-def polarity(s: str) -> Polarity:
-    """The :class:`Polarity` of a statement."""
-    words = _words(s)
+def _negations(s: str) -> int:
+    return s.count("없") + s.count("않") + s.count("아니") + s.count("못")
+
+
+def polarity(s: str, words: list[str] | None = None) -> Polarity:
+    """The :class:`Polarity` of a statement (``words``: its :func:`_words`, when already at hand)."""
+    words = _words(s) if words is None else words
     prefixed = frozenset(w[1:] for w in words if len(w) >= 3 and w[0] in _NEGATING_PREFIXES)
-    return Polarity(len(_NEGATION_RE.findall(s)), bool(_NEGATION_RE.search(" ".join(words[-2:]))),
-                    frozenset(words), prefixed)
+    return Polarity(_negations(s), _negations(" ".join(words[-2:])) > 0, frozenset(words), prefixed)
 
 
 def _same_polarity(said: Polarity, choice: Polarity) -> bool:
@@ -206,7 +259,7 @@ def numbers(s: str) -> frozenset[str]:
 
 def _term_pattern(text: str) -> str | None:
     """A regex for a short choice as a whole word; None for statements, bare numbers and empty texts."""
-    t = text.translate(TRANSLATE).strip().rstrip(".").strip().lower()
+    t = text.strip().rstrip(".").strip().lower()
     if not t or _PLAIN_NUMBER_RE.fullmatch(t) or not 2 <= len(norm(t)) <= TERM_MAX or t.endswith("다"):
         return None
     money = t.startswith("₩") or (t.endswith("원") and any(c.isdigit() for c in t))
@@ -225,52 +278,88 @@ def _term_pattern(text: str) -> str | None:
     return rf"(?:₩\s*)?{body}(?:\s*원)?" if money else body
 
 
+def _by_head(keys: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for k in keys:
+        grouped.setdefault(k[:1], []).append(k)
+    return {head: tuple(ks) for head, ks in grouped.items()}
+
+
 @functools.lru_cache(maxsize=512)
 def choice_index(choices: tuple[str, ...], letters: bool) -> ChoiceIndex:
     """Index an item's choice texts (cached: an exam reuses each item's choices for every sample)."""
-    norms = tuple(norm(c) for c in choices)
+    texts = tuple(c.translate(TRANSLATE) for c in choices)
+    norms = tuple(key(t) for t in texts)
     counts: dict[str, int] = {}
     for nc in norms:
         counts[nc] = counts.get(nc, 0) + 1
     # Duplicate or empty texts (PDF extraction defects) cannot identify a choice.
-    unique = [nc and counts[nc] == 1 for nc in norms]
+    unique = [bool(nc) and counts[nc] == 1 for nc in norms]
     exact = {nc: i + 1 for i, nc in enumerate(norms) if unique[i]}
     loose_counts: dict[str, list[int]] = {}
-    for i, c in enumerate(choices):
+    for i, t in enumerate(texts):
         if unique[i]:
-            loose_counts.setdefault(norm(strip_endings(c.strip())), []).append(i + 1)
-    loose = {key: ks[0] for key, ks in loose_counts.items() if key and len(ks) == 1 and key not in exact}
+            loose_counts.setdefault(key(strip_endings(t.strip())), []).append(i + 1)
+    loose = {k: ks[0] for k, ks in loose_counts.items() if k and len(ks) == 1 and k not in exact}
     sets: list[frozenset[str]] = []
-    for c in choices:
-        stripped = c.translate(TRANSLATE).strip().rstrip(".,").rstrip()
+    for t in texts:
+        stripped = t.strip().rstrip(".,").rstrip()
         parsed = parse_items(stripped) if stripped else None
         if stripped and (parsed is None or parsed[1] != len(stripped)):
             break  # one choice that is not a set: this is no combination item
         sets.append(parsed[0] if parsed else frozenset())
     combo = len(sets) == len(choices) and sum(1 for st in sets if st) >= 2
-    alternatives = []
-    if not combo:
-        for i, c in enumerate(choices):
-            pattern = _term_pattern(c) if unique[i] else None
-            if pattern is not None:
-                alternatives.append((len(norms[i]), f"(?P<t{i + 1}>{pattern})"))
+    alternatives: list[tuple[int, int, str]] = []  # (length, choice index, pattern)
+    for i, t in enumerate(texts):
+        pattern = _term_pattern(t) if unique[i] and not combo else None
+        if pattern is not None:
+            alternatives.append((len(norms[i]), i, f"(?P<t{i + 1}>{pattern})"))
     # Longest first, so that of two terms at one place the longer one ("급성 충수염 천공") is the match.
     alternatives.sort(key=lambda a: -a[0])
-    terms = (re.compile(r"(?<![\w])(?:" + "|".join(a for _, a in alternatives) + ")" + _TERM_TAIL, re.I)
+    terms = (re.compile(r"(?<![\w])(?:" + "|".join(a for _, _, a in alternatives) + ")" + _TERM_TAIL, re.I)
              if alternatives else None)
-    pairs = tuple(syllable_pairs(c) if unique[i] and len(norms[i]) > 6 else frozenset()
-                  for i, c in enumerate(choices))
-    return ChoiceIndex(len(choices), letters, norms, exact, loose, tuple(sets) if combo else None, terms, pairs,
-                       tuple(numbers(c.translate(TRANSLATE)) for c in choices),
-                       tuple(polarity(c) for c in choices))
+    pairs = tuple(syllable_pairs(t) if unique[i] and len(norms[i]) > 6 else frozenset() for i, t in enumerate(texts))
+    return ChoiceIndex(
+        n=len(choices), letters=letters, norms=norms, exact=exact, loose=loose,
+        sets=tuple(sets) if combo else None, terms=terms, pairs=pairs,
+        numbers=tuple(numbers(t) for t in texts), polarities=tuple(polarity(t) for t in texts),
+        label_like=any(_LABEL_LIKE_RE.fullmatch(k) or (letters and _LETTER_LIKE_RE.fullmatch(k)) for k in exact),
+        heads=frozenset(k[:1] for k in (*exact, *loose)),
+        heads2=frozenset(k[:2] for k in (*exact, *loose)),
+        keys_by_head=_by_head((*exact, *loose)),
+        key_lengths=(min((len(k) for k in norms if k), default=0), max((len(k) for k in norms), default=0)),
+        keyed={i: k for i, k in enumerate(norms) if k},
+        any_pairs=any(pairs),
+        term_heads=frozenset(norms[i][:1] for _, i, _ in alternatives))
 
 
 # ------------------------------------------------------------------------------------------ readings
 
+def may_be_key(s: str, idx: ChoiceIndex) -> bool:
+    """Whether ``key(s)`` can be a choice's key at all: its first two characters must start one."""
+    t = s.lstrip(_KEY_DROPPED)
+    first = t[:1].lower()
+    if first not in idx.heads:
+        return False
+    second = t[1:12].lstrip(_KEY_DROPPED)[:1].lower()
+    # A shorter candidate (the value without its ending) may stop after its first character, and a won
+    # sign after a number is dropped from keys ("5원" = "5"): then only the first character counts.
+    return first + second in idx.heads2 or first in idx.heads2 or (second == "원" and first in "0123456789만억천")
+
+
+def starts_like_key(s: str, idx: ChoiceIndex) -> bool:
+    """Whether some beginning of ``s`` can have a choice's key: the key of a beginning is a beginning of
+    the key (keys drop and lowercase characters one by one), so one key and a few prefix tests decide."""
+    if not may_be_key(s, idx):
+        return False
+    whole = key(s)
+    return any(whole.startswith(k) for k in idx.keys_by_head.get(whole[:1], ()))
+
+
 def exact_or_set(cands: list[str], idx: ChoiceIndex) -> Verdict | None:
     """Exact choice text or combination set (``cands`` are the value's readings, whole value first)."""
     if idx.sets is not None:
-        exact = idx.exact.get(norm(cands[0]))
+        exact = idx.exact.get(key(cands[0]))
         if exact is not None:  # "나와가" and "가와나" may both be printed: the exact text tells them apart
             return Verdict(exact, "combination")
         parsed = parse_items(cands[0])
@@ -279,17 +368,24 @@ def exact_or_set(cands: list[str], idx: ChoiceIndex) -> Verdict | None:
             if len(matches) == 1:
                 return Verdict(matches[0], "combination")
             return Verdict(None, "ambiguous" if matches else "out_of_range")
+    if not may_be_key(cands[0], idx):
+        return None  # every candidate starts where the whole value does
+    seen = None
     for c in cands:
-        k = idx.exact.get(norm(c))
-        if k is not None:
-            return Verdict(k, "choice_text")
+        if c is not seen and c != seen:
+            k = idx.exact.get(key(c))
+            if k is not None:
+                return Verdict(k, "choice_text")
+            seen = c
     return None
 
 
 def loose_exact(core: str, idx: ChoiceIndex) -> Verdict | None:
     """A choice text said without its sentence ending (the value's own ending already stripped)."""
-    key = norm(core)
-    k = idx.exact.get(key) or idx.loose.get(key)
+    if not may_be_key(core, idx):
+        return None
+    core_key = key(core)
+    k = idx.exact.get(core_key) or idx.loose.get(core_key)
     return Verdict(k, "choice_text") if k is not None else None
 
 
@@ -301,8 +397,9 @@ def named_terms(s: str, idx: ChoiceIndex, chosen_only: bool = False) -> set[int]
     """
     if idx.terms is None:
         return set()
+    if idx.term_heads.isdisjoint(s.lower()):
+        return set()
     found = set()
-    s = s.translate(TRANSLATE) if ODD_CHARS_RE.search(s) else s
     for m in idx.terms.finditer(s):
         if chosen_only and m.lastgroup and _TOPIC_TAIL_RE.match(s, m.end(m.lastgroup)):
             continue
@@ -314,15 +411,19 @@ def named_terms(s: str, idx: ChoiceIndex, chosen_only: bool = False) -> set[int]
 
 def described(s: str, idx: ChoiceIndex) -> Verdict | None:
     """The one statement-like choice that ``s`` says in other words; ``ambiguous`` when two fit."""
-    said = syllable_pairs(s)
+    if not idx.any_pairs:
+        return None
+    words = _words(s)
+    said = _pairs(words)
     if len(said) < DESCRIBE_MIN_PAIRS:
         return None
-    stated = numbers(s.translate(TRANSLATE))
-    sense = polarity(s)
+    stated = numbers(s)
+    sense = polarity(s, words)
     # Only a choice with every number the value states, and the same sense, can be what it says:
     # "3년" is not "2년", "할 수 없다" is not "할 수 있다", however close the words.
     overlaps = sorted(((len(said & p), i) for i, p in enumerate(idx.pairs)
-                       if p and stated <= idx.numbers[i] and _same_polarity(sense, idx.polarities[i])), reverse=True)
+                       if p and stated <= idx.numbers[i] and _same_polarity(sense, idx.polarities[i])),
+                      reverse=True)
     if not overlaps or overlaps[0][0] < max(DESCRIBE_MIN_PAIRS, DESCRIBE_COVERAGE * len(said)):
         return None
     best = overlaps[0][1]
@@ -340,13 +441,17 @@ def described(s: str, idx: ChoiceIndex) -> Verdict | None:
 
 def fuzzy(s: str, idx: ChoiceIndex) -> Verdict | None:
     """A choice text spelled a little differently ("고지 의무 위반 효과"), numbers unchanged."""
-    nv = norm(s)
-    if len(nv) < 2:
+    shortest, longest = idx.key_lengths
+    bound = FUZZY_THRESHOLD / (200 - FUZZY_THRESHOLD)  # a ratio of 85 needs lengths within 85:115
+    if len(s) < 2 or len(s) < shortest * bound:
+        return None  # the key is never longer than the text
+    nv = key(s)
+    if len(nv) < 2 or len(nv) * bound > longest or len(nv) < shortest * bound:
         return None
-    scores = sorted(((fuzz.ratio(nv, nc), i) for i, nc in enumerate(idx.norms) if nc), reverse=True)
-    if scores and scores[0][0] >= FUZZY_THRESHOLD and (
-            len(scores) == 1 or scores[0][0] - scores[1][0] >= FUZZY_MARGIN):
-        best = scores[0][1]
-        if numbers(s.translate(TRANSLATE)) == idx.numbers[best]:  # "13개월" is not 3개월
+    # The best two in one call; below the cutoff a runner-up leaves the margin whatever its score.
+    top = process.extract(nv, idx.keyed, scorer=fuzz.ratio, limit=2, score_cutoff=FUZZY_THRESHOLD - FUZZY_MARGIN)
+    if top and top[0][1] >= FUZZY_THRESHOLD and (len(top) == 1 or top[0][1] - top[1][1] >= FUZZY_MARGIN):
+        best: int = top[0][2]
+        if numbers(s) == idx.numbers[best]:  # "13개월" is not 3개월
             return Verdict(best + 1, "fuzzy")
     return None
