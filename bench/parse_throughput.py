@@ -102,6 +102,7 @@ def load_baseline(path: Path) -> Parse:
     if spec is None or spec.loader is None:
         raise SystemExit(f"{path}: not a Python module")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     parse: Parse = module.parse_response
     return parse

@@ -275,6 +275,8 @@ CASES: list[Any] = [
                  id="givens-are-no-answer"),
     pytest.param("정답은 700만원이 아니라 800만원입니다.", MONEY, {}, 2, "choice_text", id="text-negated-then-text"),
     pytest.param("정답: 13개월", PERIOD, {}, None, "no_answer", id="number-inside-number-is-no-match"),
+    pytest.param("1차 치료: 독시사이클린 100mg 1일 2회", DRUGS, {}, 5, "fuzzy", id="topic-colon-line"),
+    pytest.param("배제할 약물: 독시사이클린", DRUGS, {}, None, "no_answer", id="ruled-out-line-is-no-answer"),
     pytest.param("정답: 180,000원", WON, {}, 2, "choice_text", id="won-sign-or-won-suffix"),
     pytest.param("옳은 것은 설계사가 계약 체결을 대리할 수 없다는 설명이다.", TWINS, {}, 2, "fuzzy",
                  id="paraphrase-told-apart-from-its-twin"),
@@ -475,6 +477,9 @@ DEGENERATE = [
     "정답은 " + "아니라 " * 20000, "<think>" * 20000, "\\boxed{" * 20000, "①" * 20000, "가, " * 20000,
     "정답: " + "ㄱ" * 20000 + "다음", "정답: " + "이 " * 20000, "(" * 20000, "1. " * 20000,
     "생각을 해 보자.\n" * 5000 + "정답: ④" + "[|endofturn|]" * 3,
+    # Answer sentences without a marker, looped: each is read, so they must be capped, not all read.
+    "옳지 않은 것은 보험료 감액 청구이고 " * 5000, "가장 적절한 치료는 " * 5000, "보험료를 투여한다. " * 5000,
+    "진단: 위험 변경의 통지\n" * 5000, "따라서 보험금은 " * 5000, "③이 옳다. " * 5000, "인삼이 아니라 " * 5000,
 ]
 
 

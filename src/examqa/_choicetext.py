@@ -257,6 +257,12 @@ def numbers(s: str) -> frozenset[str]:
     return frozenset(m.replace(",", "") for m in _NUMBER_RE.findall(s))
 
 
+def _term_starts(text: str) -> str:
+    """The characters a term's match can start with: its first letter, or ₩ before an amount."""
+    t = text.strip().lower().lstrip(_KEY_DROPPED)
+    return (t[:1] + t[:1].upper() + ("₩" if t[:1].isdigit() else "")) if t else ""
+
+
 def _term_pattern(text: str) -> str | None:
     """A regex for a short choice as a whole word; None for statements, bare numbers and empty texts."""
     t = text.strip().rstrip(".").strip().lower()
@@ -285,7 +291,7 @@ def _by_head(keys: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     return {head: tuple(ks) for head, ks in grouped.items()}
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=1024)  # a 2-day licence exam has 300-550 items
 def choice_index(choices: tuple[str, ...], letters: bool) -> ChoiceIndex:
     """Index an item's choice texts (cached: an exam reuses each item's choices for every sample)."""
     texts = tuple(c.translate(TRANSLATE) for c in choices)
@@ -316,8 +322,10 @@ def choice_index(choices: tuple[str, ...], letters: bool) -> ChoiceIndex:
             alternatives.append((len(norms[i]), i, f"(?P<t{i + 1}>{pattern})"))
     # Longest first, so that of two terms at one place the longer one ("급성 충수염 천공") is the match.
     alternatives.sort(key=lambda a: -a[0])
-    terms = (re.compile(r"(?<![\w])(?:" + "|".join(a for _, _, a in alternatives) + ")" + _TERM_TAIL, re.I)
-             if alternatives else None)
+    # The lookahead gives the scan the characters a term can start with (a lookbehind first gives none).
+    firsts = "".join(sorted({c for _, i, _ in alternatives for c in _term_starts(texts[i])}))
+    terms = (re.compile(rf"(?=[{re.escape(firsts)}])(?<![\w])(?:" + "|".join(a for _, _, a in alternatives) + ")"
+                        + _TERM_TAIL, re.I) if alternatives else None)
     pairs = tuple(syllable_pairs(t) if unique[i] and len(norms[i]) > 6 else frozenset() for i, t in enumerate(texts))
     return ChoiceIndex(
         n=len(choices), letters=letters, norms=norms, exact=exact, loose=loose,

@@ -384,7 +384,7 @@ def _reads_as_choice(s: str, ctx: ChoiceIndex) -> bool:
 
 def _described_parts(core: str, ctx: ChoiceIndex) -> Verdict | None:
     """A described statement; two statements joined by 또는/or that describe two choices are ambiguous."""
-    parts = _ALTERNATIVE_RE.split(core)
+    parts = _ALTERNATIVE_RE.split(core) if ctx.any_pairs else [core]
     if len(parts) > 1:
         each = {v.choice for v in (described(strip_wrapper(p.strip()), ctx) for p in parts) if v is not None}
         if len(each - {None}) > 1:

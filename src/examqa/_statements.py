@@ -56,14 +56,16 @@ _ADJ = (r"(?:옳|맞|바르|올바르|알맞|적절하|타당하|적합하|정�
         r"|타당한|적합한|정확한|틀린|잘못된|부적절한|부적합한|해당하는|해당되는|해당하지[ \t]*않는|의심되는|유력한"
         r"|가능성이[ \t]*(?:가장[ \t]*)?높은|(?:우선|먼저)(?:적으로)?[ \t]*[가-힣]{1,5}[ \t]*할|필요한|권장되는"
         r"|추천되는|고른|정답인|답인")
+# The lookaheads give the scan the characters a match can start with (the alternatives alone do not).
 _FORWARD_CUE_RE = re.compile(
+    r"(?=[옳맞바올알적타정틀잘부해의유가우먼필권추고답것])"
     rf"(?:(?:가장[ \t]*)?(?:{_ADJ})(?:[ \t]*[가-힣A-Za-z]{{1,8}}?){{0,2}}?[ \t]*(?:은|는|으로는|로는)"
     r"|것[ \t]*(?:은|으로는)|것(?:을|만을)[ \t]*(?:모두[ \t]*)?(?:고르면|고른다면|찾으면|선택하면))[ \t]*[:,]?[ \t]+")
 # Literals every match of a cue pattern contains: one search for them is cheaper than the pattern's scan.
 _FORWARD_WORDS = re.compile("것|옳|맞|바르|바른|알맞|적절|타당|적합|정확|틀린|잘못|해당|의심|유력|가능성|우선|먼저"
                             "|필요|권장|추천|고른|답인")
 _ENGLISH_CUE_RE = re.compile(
-    r"\bthe[ \t]+(?:most[ \t]+)?(?:likely|appropriate|suitable|(?:in)?correct|wrong|false|true|right|best|only)"
+    r"(?=[Tt])\bthe[ \t]+(?:most[ \t]+)?(?:likely|appropriate|suitable|(?:in)?correct|wrong|false|true|right|best|only)"
     r"(?:[ \t]+[a-z]+){0,2}?[ \t]+(?:is|would[ \t]+be)[ \t]*:?[ \t]*", re.I)
 _PRED_A = (r"가장[ \t]*(?:적절|적합|타당|유력|알맞)(?:하다|합니다|해[ \t]*보인다|해[ \t]*보입니다)"
            r"|(?:가장[ \t]*|더[ \t]*)?(?:의심(?:된다|됩니다)|가능성이[ \t]*(?:가장[ \t]*|더[ \t]*)?높(?:다|습니다))"
@@ -81,9 +83,12 @@ _VERB_CUE_RE = re.compile(r"[을를][ \t]+(?:[^\s.,]+[ \t]+){0,3}?"
                           r"(?:투여|선택|처방|시행|사용|고르|고릅|택하|택합|권고|권장|추천|실시)")
 _VERB_WORDS = re.compile("투여|선택|처방|시행|사용|고르|고릅|택하|택합|권고|권장|추천|실시")
 _TOPIC_HEAD_RE = re.compile(r"[ \t]*(?P<head>[가-힣A-Za-z][가-힣A-Za-z \t]{0,20}?)[ \t]*")
-_NOT_ANSWER_HEAD_RE = re.compile(
-    r"해설|근거|이유|풀이|설명|참고|분석|검토|주의|비고|요약|정리|계산|결과|오답|답|note|explanation|reason|analysis"
-    r"|answer|why|step", re.I)
+# Heads of lines that explain, or list what is ruled out ("감별 진단: …", "배제할 것: …"), not the answer;
+# and marker heads (정답:, Answer:), which are read as statements, not here.
+_EXPLAINING_HEAD = (r"해설|근거|이유|풀이|설명|참고|분석|검토|주의|비고|요약|정리|계산|결과|오답|감별|배제|제외|금기"
+                    r"|부작용|note|explanation|reason|analysis|why|step|differential|rule|exclude|contraindicat")
+_EXPLAINING_HEAD_RE = re.compile(_EXPLAINING_HEAD, re.I)
+_NOT_ANSWER_HEAD_RE = re.compile(rf"{_EXPLAINING_HEAD}|답|answer", re.I)
 # A topic particle, not 또는/혹은 nor the 는/은 of a modifier (있는, 하는, 같은, 옳은): the characters
 # before it are checked on the match (see _topics), since a leading lookbehind is scanned slowly.
 _TOPIC_KO_RE = re.compile(r"[은는][ \t]+")
@@ -289,6 +294,14 @@ def _cue_values(text: str) -> list[tuple[int, str, str, int]]:
                 found.append((line_start, "A", "line", value_start))
         colon = text.find(":", colon + 1)
     return sorted(found)[-MAX_CUES:]
+
+
+def explains(text: str) -> bool:
+    """Whether the first line is headed as an explanation or a list of what is ruled out ("해설: …",
+    "배제할 진단: …"): what it names is not chosen."""
+    colon = text.find(":", 0, text.find("\n") if "\n" in text else len(text))
+    head = _TOPIC_HEAD_RE.fullmatch(text, 0, colon) if colon > 0 else None
+    return head is not None and _EXPLAINING_HEAD_RE.search(head.group("head")) is not None
 
 
 def _cue_value(text: str, how: str, at: int) -> str:

@@ -118,7 +118,7 @@ from examqa._reading import NEGATION_DEPTH as NEGATION_DEPTH
 from examqa._reading import VALUE_CAP as VALUE_CAP
 from examqa._statements import MAX_CUES as MAX_CUES
 from examqa._statements import MAX_STATEMENTS as MAX_STATEMENTS
-from examqa._statements import cue_verdict, statements
+from examqa._statements import cue_verdict, explains, statements
 
 __all__ = ["FAILURE_METHODS", "SUCCESS_METHODS", "ParsedResponse", "parse_response"]
 
@@ -216,7 +216,7 @@ def _extract(answer: str, ctx: ChoiceIndex) -> Verdict:
     # Last: a one-sentence answer that names one choice ("급성 충수염을 의심하며 수술을 의뢰한다."), not
     # as the topic it explains, and not an amount (a sentence of amounts restates the question's givens).
     end = SENTENCE_END_RE.search(text)
-    if end is not None and text[end.end():].strip():
+    if (end is not None and text[end.end():].strip()) or explains(text):
         return verdict
     named = {k for k in named_terms(text[:VALUE_CAP], ctx, chosen_only=True) if not ctx.numbers[k - 1]}
     if len(named) == 1:
