@@ -6,7 +6,8 @@ so "이상" (at least) includes the boundary itself: exactly 60 % passes, a hair
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -47,10 +48,15 @@ def _percent_of(percent: Fraction, max_points: Fraction) -> Fraction:
 
 
 def _sum(values: Iterable[Fraction]) -> Fraction:
-    """The exact sum, normalised once."""
+    """The exact sum, on a common denominator: normalised once, not once per term."""
     numerator, denominator = 0, 1
     for v in values:
-        numerator, denominator = numerator * v.denominator + v.numerator * denominator, denominator * v.denominator
+        d = v.denominator
+        if d != denominator:
+            common = math.lcm(denominator, d)
+            numerator *= common // denominator
+            denominator = common
+        numerator += v.numerator * (denominator // d)
     return Fraction(numerator, denominator)
 
 
@@ -142,8 +148,8 @@ def edition_notes(blueprint: Blueprint, questions: Sequence[Question], edition: 
 class Tally:
     """One subject's (or 교시's) counts on one sheet: all the verdict is computed from.
 
-    ``score`` adds them up item by item; a cohort counts them for every student at once and hands
-    them to :func:`report_from_tallies`, the same function, so the two cannot disagree.
+    ``score`` counts a sheet's graded items (:func:`tally_of`); a cohort counts them for every student
+    at once. Both hand them to :func:`report_from_tallies`, so the two cannot disagree.
     """
 
     points: Fraction = Fraction(0)
@@ -152,6 +158,13 @@ class Tally:
     answered: int = 0
     correct: int = 0
     multiple: int = 0
+
+
+def tally_of(items: Sequence[ItemResult]) -> Tally:
+    """The counts of graded ``items`` (one subject's, or one 교시's)."""
+    return Tally(points=_sum(i.awarded for i in items), max_points=_sum(i.points for i in items), items=len(items),
+                 answered=sum(1 for i in items if i.marks), correct=sum(1 for i in items if i.status == "correct"),
+                 multiple=sum(1 for i in items if i.status == "multiple"))
 
 
 def item_session(question: Question, spec: SubjectSpec) -> int | None:
@@ -181,8 +194,8 @@ def score(
         raise InputError(f"the sheet names ids the bank lacks: {', '.join(stray[:5])}"
                          + (" …" if len(stray) > 5 else ""), hint="check the sheet against the bank")
 
-    tallies: dict[str, Tally] = {}
-    sessions: dict[int, Tally] = defaultdict(Tally)
+    held: dict[str, list[ItemResult]] = {}
+    in_session: dict[int, list[ItemResult]] = {}
     items: list[ItemResult] = []
     skipped_accredited: Counter[str] = Counter()
     for q in questions:
@@ -198,19 +211,16 @@ def score(
         m = check_marks(q, marks.get(q.id, ()))  # every entry path meets the same range check here
         status = grade(q, m, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)
         awarded = pts if status == "correct" else Fraction(0)
-        t = tallies.setdefault(spec.name, Tally())
+        item = ItemResult(id=q.id, subject=spec.name, marks=tuple(m), accepted=tuple(sorted(q.accepted)),
+                          points=pts, status=status, awarded=awarded)
+        items.append(item)
+        held.setdefault(spec.name, []).append(item)
         session = item_session(q, spec)
-        targets = [t] if session is None else [t, sessions[session]]
-        for tally in targets:
-            tally.points += awarded
-            tally.max_points += pts
-            tally.items += 1
-            tally.answered += bool(m)
-            tally.correct += status == "correct"
-            tally.multiple += status == "multiple"
-        items.append(ItemResult(id=q.id, subject=spec.name, marks=tuple(m), accepted=tuple(sorted(q.accepted)),
-                                points=pts, status=status, awarded=awarded))
+        if session is not None:
+            in_session.setdefault(session, []).append(item)
 
+    tallies = {name: tally_of(graded) for name, graded in held.items()}
+    sessions = {number: tally_of(graded) for number, graded in in_session.items()}
     complete = paper_notes(blueprint, ed, tallies, skipped_accredited, notes)
     report = report_from_tallies(blueprint, ed, tallies, sessions, notes=notes, complete=complete, items=items)
     return with_to_pass(report, questions, grade, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)

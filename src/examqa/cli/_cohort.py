@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +87,8 @@ def run_cohort(args: argparse.Namespace, entry: Any, bank: Any, opts: Any) -> in
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, so no half file is left."""
+    import tempfile  # here: this module is imported for every sheet graded, and one sheet writes no file
+
     from examqa.errors import InputError
 
     tmp: str | None = None
