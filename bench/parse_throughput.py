@@ -9,13 +9,15 @@ A script, not a test: it prints Markdown tables for docs/benchmarks.md ("Reading
     .venv/bin/python bench/parse_throughput.py --baseline /tmp/parsing_before.py   # and an older parser
 
 The realistic set is tests/data/parsing/completions.json: hybrid-model completions (reasoning, then an
-answer), each parsed as the engine parses it. Its reasonings are short (a few hundred characters);
-real traces run to thousands of tokens, so a second row repeats each reasoning to 8,000 characters
-(the answer unchanged). Each repeat parses the whole set ``--passes`` times, parsers interleaved so
-that load drifts hit all of them; the table gives calls/s for the median, fastest and slowest repeat.
-The length table parses one completion per shape, grown to 1k/10k/100k/1M characters: a long
-reasoning trace with a short answer, and answer parts that are repetition loops. Time per character
-must not grow with the length.
+answer), each parsed as the engine parses it. Two rows split it by how the answer is read: a label
+after a marker or in ``\\boxed{}`` (most real outputs), or otherwise (a choice's text, answer
+sentences without a marker, refusals; these cost more). Its reasonings are short (a few hundred
+characters); real traces run to thousands of tokens, so a last row repeats each reasoning to 8,000
+characters (the answer unchanged). Each repeat parses a set ``--passes`` times, parsers interleaved
+so that load drifts hit all of them; the table gives calls/s for the median, fastest and slowest
+repeat. The length table parses one completion per shape, grown to 1k/10k/100k/1M characters: a
+long reasoning trace with a short answer, and answer parts that are repetition loops. Time per
+character must not grow with the length.
 """
 
 from __future__ import annotations
@@ -123,30 +125,35 @@ def main(argv: list[str] | None = None) -> int:
     parsers: dict[str, Parse] = {"examqa": parse_response}
     if args.baseline:
         parsers[f"baseline ({args.baseline.name})"] = load_baseline(args.baseline)
-    sets = {"evaluation set": realistic_calls(),
-            f"same, reasoning {LONG_REASONING:,} chars": realistic_calls(LONG_REASONING)}
+    calls = realistic_calls()
+    marked = [c for c in calls if parse_response(c[0], c[1], reasoning=c[2], label_style=c[3])  # type: ignore[arg-type]
+              .method in ("marker", "boxed")]
+    sets = {"evaluation set": calls,
+            "  read as a label after a marker or in \\boxed": marked,
+            "  read otherwise (text, answer sentences, none)": [c for c in calls if c not in marked],
+            f"evaluation set, reasoning {LONG_REASONING:,} chars": realistic_calls(LONG_REASONING)}
     realistic: dict[str, dict[str, Any]] = {}
     rows: list[list[Any]] = []
-    for set_name, calls in sets.items():
+    for set_name, subset in sets.items():
         for parse in parsers.values():
-            timed(parse, calls, 1)  # warm-up: regex compilation, the per-item choice index cache
+            timed(parse, subset, 1)  # warm-up: regex compilation, the per-item choice index cache
         seconds: dict[str, list[float]] = {name: [] for name in parsers}
         for _ in range(args.repeats):
             for name, parse in parsers.items():
-                seconds[name].append(timed(parse, calls, args.passes))
-        n = len(calls) * args.passes
+                seconds[name].append(timed(parse, subset, args.passes))
+        n = len(subset) * args.passes
         for name in parsers:
             rates = sorted(n / s for s in seconds[name])
             figures = {"calls": n, "seconds": seconds[name], "calls_per_s_median": statistics.median(rates),
                        "calls_per_s_best": rates[-1], "calls_per_s_worst": rates[0],
-                       "mean_chars": sum(len(c[0]) for c in calls) / len(calls)}
+                       "completions": len(subset), "mean_chars": sum(len(c[0]) for c in subset) / len(subset)}
             realistic[f"{set_name} / {name}"] = figures
-            rows.append([set_name, name, f"{figures['mean_chars']:,.0f}", figures["calls_per_s_median"],
+            rows.append([set_name, name, len(subset), f"{figures['mean_chars']:,.0f}", figures["calls_per_s_median"],
                          figures["calls_per_s_best"], figures["calls_per_s_worst"],
                          1e6 / figures["calls_per_s_median"]])
-    print(f"## Realistic completions ({len(sets['evaluation set'])} from tests/data/parsing/completions.json; "
+    print(f"## Realistic completions ({len(calls)} from tests/data/parsing/completions.json; "
           f"{args.repeats} repeats of {args.passes} passes)\n")
-    print(table(["completions", "parser", "mean chars", "calls/s median", "calls/s best", "calls/s worst",
+    print(table(["completions", "parser", "n", "mean chars", "calls/s median", "calls/s best", "calls/s worst",
                  "µs/call median"], rows))
 
     scaling: dict[str, dict[str, float]] = {}

@@ -239,26 +239,52 @@ def _drop_think_blocks(text: str) -> str:
     return "".join(kept)
 
 
+def _space_before(text: str, start: int, end: int) -> int:
+    """``end`` moved back over whitespace, not before ``start``, without copying the text."""
+    while end > start:
+        chunk = text[max(start, end - 256): end]
+        kept = len(chunk.rstrip())
+        end -= len(chunk) - kept
+        if kept:
+            break
+    return end
+
+
+def _space_after(text: str, start: int, end: int) -> int:
+    """``start`` moved on over whitespace, not past ``end``, without copying the text."""
+    while start < end:
+        chunk = text[start: min(end, start + 256)]
+        kept = len(chunk.lstrip())
+        start += len(chunk) - kept
+        if kept:
+            break
+    return start
+
+
 def _split(text: str, reasoning: bool) -> tuple[str | None, str, bool]:
-    """Return (reasoning, answer part, truncated)."""
-    body = text.rstrip()
-    while body.endswith(_END_TOKENS):  # decoded without skip_special_tokens
-        body = body[: -len(next(t for t in _END_TOKENS if body.endswith(t)))].rstrip()
+    """Return (reasoning, answer part, truncated).
+
+    Works on positions and slices once at the end: a reasoning trace runs to tens of kilobytes, and
+    each ``strip()`` of it would be a copy.
+    """
+    end = _space_before(text, 0, len(text))
+    while text.endswith(_END_TOKENS, 0, end):  # decoded without skip_special_tokens
+        end = _space_before(text, 0, end - len(next(t for t in _END_TOKENS if text.endswith(t, 0, end))))
     if not reasoning:
-        body = _drop_think_blocks(body)
+        body = _drop_think_blocks(text[:end])
         if THINK_CLOSE in body:  # a reasoning completion passed as plain text: its answer follows the close
             body = body[body.rfind(THINK_CLOSE) + len(THINK_CLOSE):]
         return None, body.split(THINK_OPEN, 1)[0].strip(), False
-    stripped = body.lstrip()
-    if stripped.startswith(THINK_OPEN):
-        body = stripped[len(THINK_OPEN):]
-    cut = body.rfind(THINK_CLOSE)
+    start = _space_after(text, 0, end)
+    start = start + len(THINK_OPEN) if text.startswith(THINK_OPEN, start, end) else 0
+    cut = text.rfind(THINK_CLOSE, start, end)
     if cut < 0:
-        return body.strip(), "", True
+        return text[_space_after(text, start, end): end], "", True
     answer_start = cut + len(THINK_CLOSE)
-    reopened = body.find(THINK_OPEN, answer_start)
-    answer = body[answer_start: reopened if reopened >= 0 else len(body)]
-    return body[:cut].strip(), answer.strip(), False
+    reopened = text.find(THINK_OPEN, answer_start, end)
+    answer = text[answer_start: reopened if reopened >= 0 else end].strip()
+    thought_start = _space_after(text, start, cut)
+    return text[thought_start: _space_before(text, thought_start, cut)], answer, False
 
 
 def parse_response(text: str, choices: Sequence[str], reasoning: bool = True,
