@@ -100,11 +100,15 @@ def plant_key(bank: Path, out: Path, item: str, choice: int) -> dict[str, int]:
     return truth
 
 
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""The children's environment: bytecode written and used, as in an install (the warm-up writes it)."""
+
+
 def timed(command: list[str]) -> tuple[float, float]:
     """Wall seconds and the child's peak RSS in MiB of one whole-process run (which must succeed)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=CHILD_ENV)
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stderr[-2000:]}")
@@ -150,7 +154,8 @@ def _peak_rss(command: list[str]) -> float:
     """Peak RSS (MiB) of ``command`` run under ``/usr/bin/time``-like accounting in a fresh process."""
     probe = ("import resource,subprocess,sys;subprocess.run(sys.argv[1:],check=True,capture_output=True);"
              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True,
+                         env=CHILD_ENV)
     return int(out.stdout.strip()) / 1024
 
 
