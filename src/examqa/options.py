@@ -123,3 +123,12 @@ def cli_spec(model: type[Options], name: str) -> dict[str, Any]:
     extra = field.json_schema_extra if field is not None else None
     cli = extra.get("cli") if isinstance(extra, dict) else None
     return dict(cli) if isinstance(cli, dict) else {}
+
+
+class SuiteOptions(RunOptions):
+    """The run options, plus the modes to run every exam in (``examqa.evaluate_suite``)."""
+
+    modes: tuple[Mode, ...] = Field(("reasoning",), min_length=1, description=(
+        "Modes of the hybrid model to run (comma-separated): reasoning, non-reasoning. Each uses its own "
+        "recommended sampling unless --temperature/--top-p say otherwise."),
+        json_schema_extra=_cli("--modes", "MODES"))

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from examqa._version import __version__
 from examqa.backends.base import Backend, GenRequest, Sampling
-from examqa.banks import Bank, RoutedBank, bank_for_exam
+from examqa.banks import Bank, bank_for_exam, route_notes
 from examqa.engine import (
     Grading,
     Pricing,
@@ -115,20 +115,6 @@ def resolve_bank(bank: Bank | Path | str, exam: str, fmt: str | None) -> tuple[B
     path = Path(bank)
     loaded, routed = bank_for_exam(path, exam, fmt)
     return loaded, path, route_notes(routed)
-
-
-def route_notes(routed: RoutedBank | None) -> list[str]:
-    """What a multi-exam bank held besides the exam graded, in words (never dropped silently)."""
-    if routed is None:
-        return []
-    notes = []
-    if routed.unrouted:
-        held = ", ".join(f"{name} {n}" for name, n in sorted(routed.unrouted.items()))
-        notes.append(f"the bank also holds rows no installed plugin provides (not graded): {held}")
-    if routed.not_selected:
-        held = ", ".join(f"{name} {n}" for name, n in sorted(routed.not_selected.items()))
-        notes.append(f"the bank also holds rows of other exams (not asked for): {held}")
-    return notes
 
 
 def sampling_for(options: SolveOptions) -> Sampling:

@@ -31,7 +31,7 @@ from examqa.backends.base import Backend
 from examqa.banks import Bank, RoutedBank, bank_for_exam, route_bank
 from examqa.comparison import PairComparison
 from examqa.errors import InputError
-from examqa.options import Mode, RunOptions, validated
+from examqa.options import Mode, SuiteOptions, validated
 from examqa.plugins import registry
 from examqa.report import Report
 from examqa.runner import RunProgress, aevaluate, evaluate
@@ -39,15 +39,6 @@ from examqa.runner import RunProgress, aevaluate, evaluate
 SUITE_SCHEMA_VERSION = 1
 SUITE_FILE = "suite.json"
 MODES: tuple[Mode, ...] = ("reasoning", "non-reasoning")
-
-
-class SuiteOptions(RunOptions):
-    """The run options, plus the modes to run every exam in."""
-
-    modes: tuple[Mode, ...] = Field(("reasoning",), min_length=1, description=(
-        "Modes of the hybrid model to run (comma-separated): reasoning, non-reasoning. Each uses its own "
-        "recommended sampling unless --temperature/--top-p say otherwise."),
-        json_schema_extra={"cli": {"flag": "--modes", "metavar": "MODES"}})
 
 
 class ModeReport(Report):

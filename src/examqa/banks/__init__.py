@@ -11,9 +11,9 @@ reports. Fatal problems raise :class:`examqa.errors.InputError` naming the file 
 from examqa.banks._formats import BANK_FORMATS, BankFormat, Converted, RecordError
 from examqa.banks._load import bank_files, load_bank, validate_bank
 from examqa.banks._registry import bank_formats, format_names
-from examqa.banks._route import RoutedBank, bank_for_exam, licence_key, route_bank, routed_sha256
+from examqa.banks._route import RoutedBank, bank_for_exam, licence_key, route_bank, route_notes, routed_sha256
 from examqa.banks._types import Bank, Location, Problem
 
 __all__ = ["BANK_FORMATS", "Bank", "BankFormat", "Converted", "Location", "Problem", "RecordError", "RoutedBank",
            "bank_files", "bank_for_exam", "bank_formats", "format_names", "licence_key", "load_bank", "route_bank",
-           "routed_sha256", "validate_bank"]
+           "route_notes", "routed_sha256", "validate_bank"]

@@ -303,3 +303,17 @@ def _exam_bank(exam: str, questions: list[Question], read: _Read, blueprint: Blu
 
 def _listing(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
+def route_notes(routed: RoutedBank | None) -> list[str]:
+    """What a multi-exam bank held besides the exam graded, in words (never dropped silently)."""
+    if routed is None:
+        return []
+    notes = []
+    if routed.unrouted:
+        held = ", ".join(f"{name} {n}" for name, n in sorted(routed.unrouted.items()))
+        notes.append(f"the bank also holds rows no installed plugin provides (not graded): {held}")
+    if routed.not_selected:
+        held = ", ".join(f"{name} {n}" for name, n in sorted(routed.not_selected.items()))
+        notes.append(f"the bank also holds rows of other exams (not asked for): {held}")
+    return notes

@@ -20,7 +20,7 @@ from examqa.cli._common import (
 
 def configure_grade(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``examqa grade``."""
-    from examqa.suite import SuiteOptions
+    from examqa.options import SuiteOptions
 
     parser.add_argument("exam", metavar="EXAMS", help="Exam id, e.g. loss-adjuster (see `examqa exams`); for a "
                         "model run also several (customs-broker,appraiser) or all: a suite, one run per exam "
@@ -53,12 +53,11 @@ def run_grade(args: argparse.Namespace) -> int:
 
 def _grade_sheet(args: argparse.Namespace) -> int:
     from examqa.api import grade_sheet
-    from examqa.banks import bank_for_exam
+    from examqa.banks import bank_for_exam, route_notes
     from examqa.cli import UsageProblem
     from examqa.options import SheetOptions, option_flag
     from examqa.plugins import get_exam
-    from examqa.runner import route_notes
-    from examqa.suite import SuiteOptions
+    from examqa.options import SuiteOptions
 
     model_only = [n for n in SuiteOptions.model_fields if n not in SheetOptions.model_fields and hasattr(args, n)]
     if model_only:
@@ -114,7 +113,8 @@ def _run_model(args: argparse.Namespace) -> int:
 
 def _run_suite(args: argparse.Namespace) -> int:
     from examqa.cli import EXIT_INCOMPLETE, UsageProblem
-    from examqa.suite import SuiteOptions, evaluate_suite
+    from examqa.options import SuiteOptions
+    from examqa.suite import evaluate_suite
 
     extra = {}
     if hasattr(args, "modes"):
