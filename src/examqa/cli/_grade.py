@@ -55,9 +55,8 @@ def _grade_sheet(args: argparse.Namespace) -> int:
     from examqa.api import grade_sheet
     from examqa.banks import bank_for_exam, route_notes
     from examqa.cli import UsageProblem
-    from examqa.options import SheetOptions, option_flag
+    from examqa.options import SheetOptions, SuiteOptions, option_flag
     from examqa.plugins import get_exam
-    from examqa.options import SuiteOptions
 
     model_only = [n for n in SuiteOptions.model_fields if n not in SheetOptions.model_fields and hasattr(args, n)]
     if model_only:
