@@ -5,8 +5,9 @@ The public surface, importable as ``examqa.<name>``:
 - exams and banks: :func:`load_exam`, :func:`load_bank`, :func:`validate_bank`, :func:`route_bank`;
 - sheets: :func:`grade_sheet`, :func:`read_sheet`, :func:`score`;
 - cohorts: :func:`grade_cohort` (a whole class's sheets: verdicts, what it takes to pass, item statistics);
-- models: :func:`backend`, :func:`evaluate` / :func:`aevaluate` (a paper), :func:`solve` /
-  :func:`asolve` (one question), :func:`astream` (one question, streamed);
+- models: :func:`backend`, :func:`evaluate` / :func:`aevaluate` (a paper), :func:`evaluate_suite` /
+  :func:`aevaluate_suite` (several exams × modes), :func:`solve` / :func:`asolve` (one question),
+  :func:`astream` (one question, streamed), :func:`compare` (runs against each other);
 - stored runs: :func:`report_run`, :func:`rescore_run`;
 - reading answers: :func:`parse_response`; rendering: :func:`print_report`, :func:`to_markdown`, :func:`to_html`.
 
@@ -30,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "Blueprint": "examqa.models",
     "Cohort": "examqa.cohort",
     "CohortSummary": "examqa.cohort",
+    "Comparison": "examqa.comparison",
     "Domain": "examqa.plugins",
     "ExamEntry": "examqa.plugins",
     "ExamqaError": "examqa.errors",
@@ -46,14 +48,19 @@ _EXPORTS: dict[str, str] = {
     "RunProgress": "examqa.runner",
     "Solution": "examqa.solver",
     "SolveOptions": "examqa.options",
+    "SuiteOptions": "examqa.options",
+    "SuiteReport": "examqa.suite",
     "TextDelta": "examqa.backends.base",
     "UnknownExamError": "examqa.errors",
     "aevaluate": "examqa.runner",
+    "aevaluate_suite": "examqa.suite",
     "asolve": "examqa.solver",
     "astream": "examqa.solver",
     "backend": "examqa.backends",
+    "compare": "examqa.compare",
     "domain_from_files": "examqa.plugins",
     "evaluate": "examqa.runner",
+    "evaluate_suite": "examqa.suite",
     "grade_cohort": "examqa.cohort",
     "grade_sheet": "examqa.api",
     "load_bank": "examqa.banks",
@@ -79,6 +86,7 @@ __all__ = [
     "Blueprint",
     "Cohort",
     "CohortSummary",
+    "Comparison",
     "Domain",
     "ExamEntry",
     "ExamqaError",
@@ -95,15 +103,20 @@ __all__ = [
     "RunProgress",
     "Solution",
     "SolveOptions",
+    "SuiteOptions",
+    "SuiteReport",
     "TextDelta",
     "UnknownExamError",
     "__version__",
     "aevaluate",
+    "aevaluate_suite",
     "asolve",
     "astream",
     "backend",
+    "compare",
     "domain_from_files",
     "evaluate",
+    "evaluate_suite",
     "grade_cohort",
     "grade_sheet",
     "load_bank",
@@ -141,10 +154,12 @@ if TYPE_CHECKING:  # static checkers and IDEs see the real names
     from examqa.backends.base import Backend, TextDelta
     from examqa.banks import Bank, BankFormat, load_bank, route_bank, validate_bank
     from examqa.cohort import Cohort, CohortSummary, ItemFlag, ItemStats, grade_cohort
+    from examqa.compare import compare
+    from examqa.comparison import Comparison
     from examqa.errors import ExamqaError, GenerationError, InputError, UnknownExamError
     from examqa.grading import Grader
     from examqa.models import AnswerSheet, Blueprint, Question
-    from examqa.options import RunOptions, SolveOptions
+    from examqa.options import RunOptions, SolveOptions, SuiteOptions
     from examqa.parsing import ParsedResponse, parse_response
     from examqa.plugins import Domain, ExamEntry, domain_from_files
     from examqa.render import print_report, to_html, to_markdown
@@ -153,3 +168,4 @@ if TYPE_CHECKING:  # static checkers and IDEs see the real names
     from examqa.scoring import score
     from examqa.sheets import read_sheet
     from examqa.solver import Solution, asolve, astream, solve
+    from examqa.suite import SuiteReport, aevaluate_suite, evaluate_suite
