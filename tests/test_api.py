@@ -297,3 +297,10 @@ def test_sync_calls_made_inside_a_running_loop_still_work(tmp_path: Path) -> Non
         report, solution = asyncio.run(cell())
     assert report.run is not None and report.run.generated == len(rows)
     assert solution.choice == 1
+
+
+def test_examqa_compare_is_the_function_even_after_its_module_loads(tmp_path: Path) -> None:
+    import importlib
+
+    importlib.import_module("examqa.compare_runs")  # what suite reports do first
+    assert callable(examqa.compare) and examqa.compare.__name__ == "compare"

@@ -1,4 +1,4 @@
-"""``examqa compare``: the command line over :func:`examqa.compare.compare`."""
+"""``examqa compare``: the command line over :func:`examqa.compare_runs.compare`."""
 
 from __future__ import annotations
 

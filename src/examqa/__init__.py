@@ -57,7 +57,7 @@ _EXPORTS: dict[str, str] = {
     "asolve": "examqa.solver",
     "astream": "examqa.solver",
     "backend": "examqa.backends",
-    "compare": "examqa.compare",
+    "compare": "examqa.compare_runs",
     "domain_from_files": "examqa.plugins",
     "evaluate": "examqa.runner",
     "evaluate_suite": "examqa.suite",
@@ -154,7 +154,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the real names
     from examqa.backends.base import Backend, TextDelta
     from examqa.banks import Bank, BankFormat, load_bank, route_bank, validate_bank
     from examqa.cohort import Cohort, CohortSummary, ItemFlag, ItemStats, grade_cohort
-    from examqa.compare import compare
+    from examqa.compare_runs import compare
     from examqa.comparison import Comparison
     from examqa.errors import ExamqaError, GenerationError, InputError, UnknownExamError
     from examqa.grading import Grader

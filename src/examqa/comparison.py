@@ -1,6 +1,6 @@
 """The result of comparing runs: a versioned pydantic model, one docstring per field.
 
-:func:`examqa.compare.compare` builds it; :mod:`examqa.compare_render` renders it (Markdown, HTML).
+:func:`examqa.compare_runs.compare` builds it; :mod:`examqa.compare_render` renders it (Markdown, HTML).
 ``COMPARISON_SCHEMA_VERSION`` changes whenever a field changes meaning or disappears.
 """
 

@@ -9,7 +9,7 @@ resumable on its own::
 
 A bank may hold several exams' rows (a KMMLU-Pro file, a folder per exam): it is routed once; rows of
 licences no installed plugin provides are counted and named in the report. With both modes, each
-exam's two runs are compared (:func:`examqa.compare.compare`, non-reasoning as the baseline): per-subject
+exam's two runs are compared (:func:`examqa.compare_runs.compare`, non-reasoning as the baseline): per-subject
 deltas, verdicts that flip, items right in one mode only, an exact McNemar test, and the price of
 reasoning (extra tokens per extra correct answer).
 """
@@ -253,7 +253,7 @@ def _row(report: ModeReport, out: Path) -> SuiteRow:
 
 def _finish(results: list[ModeReport], banks: dict[str, Bank], routed: RoutedBank | None, opts: SuiteOptions,
             backend: Backend, out: Path, bank: Path | str | Bank) -> SuiteReport:
-    from examqa.compare import compare
+    from examqa.compare_runs import compare
 
     rows = tuple(_row(r, out) for r in results)
     passes = {}

@@ -1,6 +1,6 @@
 """``examqa compare RUN_A RUN_B [RUN_C …]``: runs of one exam against the first, and whether it is real.
 
-A thin shell over :func:`examqa.compare.compare` (same names: ``--label`` ↔ ``labels``, ``--on`` ↔ ``on``)
+A thin shell over :func:`examqa.compare_runs.compare` (same names: ``--label`` ↔ ``labels``, ``--on`` ↔ ``on``)
 and :func:`examqa.compare_render.write_comparison`.
 """
 
@@ -30,7 +30,7 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Compare the runs, write the files asked for, print Markdown (or JSON)."""
-    from examqa.compare import compare
+    from examqa.compare_runs import compare
     from examqa.compare_render import write_comparison
     from examqa.errors import InputError
 
