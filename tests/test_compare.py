@@ -19,8 +19,8 @@ from examqa import __version__, engine
 from examqa.backends.base import Sampling
 from examqa.backends.scripted import ScriptedBackend
 from examqa.banks import load_bank
-from examqa.compare_runs import compare, holm, mcnemar_exact
 from examqa.compare_render import write_comparison
+from examqa.compare_runs import compare, holm, mcnemar_exact
 from examqa.comparison import Comparison
 from examqa.errors import InputError
 from examqa.plugins import get_exam

@@ -30,8 +30,8 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Compare the runs, write the files asked for, print Markdown (or JSON)."""
-    from examqa.compare_runs import compare
     from examqa.compare_render import write_comparison
+    from examqa.compare_runs import compare
     from examqa.errors import InputError
 
     if len(args.runs) < 2:
