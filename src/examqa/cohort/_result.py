@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from examqa.cohort._models import CohortSummary, ItemStats
 from examqa.grading import Grader
-from examqa.models import Marks, Question
+from examqa.models import Edition, Marks, Question
 from examqa.plugins import ExamEntry
 from examqa.report import Report, ToPass
 from examqa.scoring import Tally, format_points, item_session, report_from_tallies, score
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from examqa.cohort._grade import Graded
+    from examqa.cohort._grade import Counts, Graded
     from examqa.cohort._read import Sheets
 
 FailedBy = Literal["floor", "total", "both"]
@@ -161,24 +162,31 @@ class Cohort:
         return {"cohort": self.summary.model_dump(mode="json"), "students": students,
                 "items": [i.model_dump(mode="json") for i in self.items]}
 
-    def _reports(self, rows: Iterable[int]) -> Iterator[Report]:
-        """Students' reports without ``items``, equal to ``report(name)`` less its items.
-
-        The counts ``score`` tallies item by item are taken for every student at once; the verdict, the
-        reasons and the rest come from :func:`~examqa.scoring.report_from_tallies`, which ``score`` calls too.
-        """
+    @cached_property
+    def _counts(self) -> tuple[Edition, Counts]:
+        """The edition graded under, and every student's tallies (taken once, for all students)."""
         from examqa.cohort._grade import counts
 
         g = self._graded
-        template = g.template
-        blueprint = self.entry.blueprint
-        edition = blueprint.edition(edition_id=template.edition)
+        edition = self.entry.blueprint.edition(edition_id=g.template.edition)
         sessions_of = []
         for q in g.questions:
             spec = edition.subject(q.subject)
-            assert spec is not None  # score graded it under this edition
+            assert spec is not None  # the template was scored under this edition: every graded subject is in it
             sessions_of.append(item_session(q, spec))
-        c = counts(g, sessions_of)
+        return edition, counts(g, sessions_of)
+
+    def _reports(self, rows: Iterable[int]) -> Iterator[Report]:
+        """Students' reports without ``items``, equal to ``report(name)`` less its items.
+
+        What ``score`` counts on one sheet's items (:func:`~examqa.scoring.tally_of`) is counted for every
+        student at once; the verdict, the reasons and the rest come from
+        :func:`~examqa.scoring.report_from_tallies`, which ``score`` calls too.
+        """
+        g = self._graded
+        template = g.template
+        blueprint = self.entry.blueprint
+        edition, c = self._counts
         unit = g.frame.unit
         fractions: dict[int, Fraction] = {}
 
