@@ -104,16 +104,18 @@ CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECOD
 """The children's environment: bytecode written and used, as in an install (the warm-up writes it)."""
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and the child's peak RSS in MiB of one whole-process run (which must succeed)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def timed(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, the child's peak RSS in MiB and its CPU seconds (user + system) of one whole-process
+    run (which must succeed). CPU time moves less than wall time with other jobs' load."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=CHILD_ENV)
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, max(after.ru_maxrss, before.ru_maxrss) / 1024, cpu
 
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -133,16 +135,20 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     as_json = [*exe, "grade", EXAM, "--bank", str(bank_path), "--answers", str(wide), "--json"]
     commands = {"single": single, "cohort": cohort} | ({"json": as_json} if args.with_json else {})
     figures: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    load = os.getloadavg()
     for command in commands.values():  # warm the file cache and the bytecode
         timed(command)
     for _ in range(args.repeats):  # alternating, so load from other jobs hits every command alike
         for name, command in commands.items():
-            wall, _rss = timed(command)
+            wall, _rss, used = timed(command)
             figures[name].append(wall)
+            cpu[name].append(used)
     # peak memory: one fresh child each, measured alone (RUSAGE_CHILDREN keeps the maximum so far)
     peak = {name: _peak_rss(command) for name, command in commands.items()}
     s, c = median(figures["single"]), median(figures["cohort"])
-    return {"machine": machine(), "load_average": os.getloadavg(), "students": args.students,
+    return {"machine": machine(), "load_average": load, "load_average_after": os.getloadavg(),
+            "cpu_s": cpu, "students": args.students,
             "items": len(bank.questions), "repeats": args.repeats, "single_s": figures["single"],
             "cohort_s": figures["cohort"], "single_median_s": s, "cohort_median_s": c, "ratio": c / s,
             "single_peak_mib": peak["single"], "cohort_peak_mib": peak["cohort"],
@@ -162,17 +168,19 @@ def _peak_rss(command: list[str]) -> float:
 def print_markdown(r: dict[str, Any]) -> None:
     m = r["machine"]
     print(f"Machine: {m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, load average "
-          f"{', '.join(f'{x:.2f}' for x in r['load_average'])} before the runs.\n")
+          f"{', '.join(f'{x:.2f}' for x in r['load_average'])} before the runs, "
+          f"{', '.join(f'{x:.2f}' for x in r['load_average_after'])} after.\n")
     print(f"Cohort: {r['students']:,} students × {r['items']} items ({r['csv_bytes'] / 1e6:.1f} MB wide CSV)\n")
-    print("| whole process | runs (s) | median (s) | peak RSS (MiB) |")
-    print("|---|---|---:|---:|")
+    print("| whole process | runs (s) | median (s) | CPU median (s) | peak RSS (MiB) |")
+    print("|---|---|---:|---:|---:|")
     rows = [("single", "one sheet: `examqa grade … --answers sheet.csv`"),
             ("cohort", "cohort: `… --answers cohort.csv --csv-out … --html … --md …`")]
     if r["json_s"] is not None:
         rows.append(("json", "cohort: `… --answers cohort.csv --json` (every student's report)"))
     for key, label in rows:
         runs = ", ".join(f"{x:.2f}" for x in r[f"{key}_s"])
-        print(f"| {label} | {runs} | {r[f'{key}_median_s']:.2f} | {r[f'{key}_peak_mib']:.0f} |")
+        print(f"| {label} | {runs} | {r[f'{key}_median_s']:.2f} | {median(r['cpu_s'][key]):.2f} | "
+              f"{r[f'{key}_peak_mib']:.0f} |")
     print(f"\n**Ratio cohort / one sheet: {r['ratio']:.2f}** (target < 5)")
     if r["json_s"] is not None:
         print(f"\n`--json` / one sheet: {r['json_median_s'] / r['single_median_s']:.2f}; "
