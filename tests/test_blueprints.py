@@ -234,7 +234,9 @@ def test_customs_trade_english_is_an_ordinary_subject() -> None:
     ("보험계약법(상법 보험편)", "보험계약법"),
     ("보험업법", "보험업법"),
     ("손해사정이론", "손해사정이론"),
-    ("보험 계약법", None),
+    ("보험 계약법", "보험계약법"),   # spacing alone does not make another subject (KMMLU-Pro-style spellings)
+    ("보험계약", None),
+    ("상법", None),
 ])
 def test_loss_adjuster_subject_aliases(spelling: str, name: str | None) -> None:
     spec = bp("loss-adjuster").edition().subject(spelling)

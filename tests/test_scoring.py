@@ -450,3 +450,19 @@ def test_points_never_exceed_the_maximum(case: tuple[str, list[Question], dict[s
     assert 0 <= report.total.percent <= 100
     assert report.total.points == sum(i.awarded for i in report.items)
     assert report.passed == (report.total.passed and all(s.passed for s in report.subjects))
+
+
+@pytest.mark.parametrize(("exam", "written", "subject"), [
+    ("appraiser", "민법 (총칙ㆍ물권)", "민법(총칙·물권)"),     # spacing, and the Hangul middle dot
+    ("appraiser", "민법（총칙·물권）", "민법(총칙·물권)"),     # full-width brackets
+    ("appraiser", "부동산학 원론", "부동산학원론"),
+    ("herbal-pharmacist", "한약학  기초", "한약학 기초"),
+    ("appraiser", "회계", None),                               # a different name is still no subject
+    ("customs-broker", "관세법", None),
+])
+def test_subject_names_match_across_spacing_width_and_separators(exam: str, written: str,
+                                                                 subject: str | None) -> None:
+    from examqa.plugins import get_exam
+
+    found = get_exam(exam).blueprint.edition().subject(written)
+    assert (found.name if found else None) == subject

@@ -123,6 +123,15 @@ class SubjectSpec(_Input):
     note: str | None = None
 
 
+def _subject_key(name: str) -> str:
+    """A subject name with spacing, width and part separators folded (for :meth:`Edition.subject`)."""
+    import unicodedata
+
+    separators = "·ㆍᆞ・‧,、/"  # middle dots (ㆍ folds to ᆞ under NFKC), commas, slashes
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in separators).lower()
+
+
 class FloorGroup(_Input):
     """Subjects whose points are pooled for the 40 % floor (치과의사 merges some)."""
 
@@ -164,11 +173,17 @@ class Edition(_Input):
         return self.from_year <= year and (self.to_year is None or year <= self.to_year)
 
     def subject(self, name: str) -> SubjectSpec | None:
-        """The subject called ``name`` (or one of its aliases), if any."""
+        """The subject called ``name`` (or one of its aliases), if any.
+
+        Exact names first; then spellings that differ only in spacing, Unicode width or the separator
+        between parts ("민법 (총칙, 물권)" for "민법(총칙·물권)"), when exactly one subject matches so.
+        """
         for s in self.subjects:
             if name == s.name or name in s.aliases:
                 return s
-        return None
+        key = _subject_key(name)
+        loose = [s for s in self.subjects if key in {_subject_key(n) for n in (s.name, *s.aliases)}]
+        return loose[0] if len(loose) == 1 else None
 
 
 class PassRule(_Input):
