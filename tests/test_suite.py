@@ -140,6 +140,8 @@ def test_a_kmmlu_pro_file_is_routed_and_other_licences_are_named(tmp_path: Path)
     # the paper's reading was recorded beside examqa's, and scored
     assert by_exam["customs-broker"].run is not None
     assert by_exam["customs-broker"].run.readings["kmmlu-pro"].correct == 3
+    page = (tmp_path / "out" / "customs-broker" / "reasoning" / "report.md").read_text(encoding="utf-8")
+    assert "| kmmlu-pro reading | 3/3 items right (100.0%)" in page
     # one exam of the same file, graded alone, takes that exam's rows and says what it left out
     one = examqa.evaluate("customs-broker", bank, backend, protocol="kmmlu-pro", out=tmp_path / "one")
     assert len(one.items) == 3

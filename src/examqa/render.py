@@ -78,6 +78,8 @@ def print_report(report: Report, console: Console) -> None:
             if r.cost_per_pass is not None:
                 line += f" ({r.cost_per_pass:.4f} per passed exam)"
         console.print(line, markup=False, highlight=False, emoji=False)
+        for reading in reading_lines(report):
+            console.print(f"  {reading}", markup=False, highlight=False, emoji=False)
     style = "bold green" if report.passed else "bold red"
     console.print(verdict_line(report), style=style, markup=False, highlight=False, emoji=False)
     for reason in report.reasons_en:
@@ -86,6 +88,15 @@ def print_report(report: Report, console: Console) -> None:
         console.print(f"  → {need}", style="bold", markup=False, highlight=False, emoji=False)
     for note in report.notes:
         console.print(f"  note: {note}", style="dim", markup=False, highlight=False, emoji=False)
+
+
+def reading_lines(report: Report) -> list[str]:
+    """One line per extra reading of a run (``--protocol kmmlu-pro``: the paper's regex), in words."""
+    if report.run is None:
+        return []
+    return [f"{name} reading: {r.correct}/{r.items} items right ({r.accuracy:.1f}%), total {r.percent:g}% "
+            f"→ {'PASS' if r.passed else 'FAIL'}; reads {r.disagreements} sample(s) differently from examqa"
+            for name, r in report.run.readings.items()]
 
 
 def to_markdown(report: Report) -> str:
@@ -123,6 +134,10 @@ def to_markdown(report: Report) -> str:
         if r.cost is not None:
             per = f", {r.cost_per_pass:.4f} per passed exam" if r.cost_per_pass is not None else ""
             out.append(f"| cost | {r.cost:.4f} {r.currency}{per} |")
+        if r.protocol != "examqa":
+            out.append(f"| protocol | {r.protocol} |")
+        out += [f"| {line.split(' reading: ')[0]} reading | {line.split(' reading: ')[1]} |"
+                for line in reading_lines(report)]
     if report.reasons:
         out += ["", "## Reasons", ""] + [f"- {k} — {e}" for k, e in zip(report.reasons, report.reasons_en,
                                                                           strict=True)]
@@ -192,7 +207,7 @@ def to_html(report: Report) -> str:
                f"tokens {r.prompt_tokens:,} in / {r.completion_tokens:,} out"
                + (f", P(pass) ≈ {r.pass_probability:.3f}" if r.pass_probability is not None else "")
                + (f", cost {r.cost:.4f} {html.escape(r.currency or '')}" if r.cost is not None else "")
-               + "</p>")
+               + "</p>" + "".join(f"<p>{html.escape(line)}</p>" for line in reading_lines(report)))
     reasons = "".join(f"<li>{html.escape(k)} — {html.escape(e)}</li>"
                       for k, e in zip(report.reasons, report.reasons_en, strict=True))
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
