@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from examqa.cli._cohort import add_cohort_flags, cohort_flags_given, is_cohort, run_cohort
 from examqa.cli._common import (
@@ -17,6 +19,7 @@ from examqa.cli._common import (
     options_from,
 )
 
+T = TypeVar("T")
 
 def configure_grade(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``examqa grade``."""
@@ -81,31 +84,42 @@ def _grade_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drive(args: argparse.Namespace, run: Callable[[Any, ProgressBar], T],
+           where: Callable[[Path], Path]) -> tuple[T, Path | None]:
+    """Build the backend and run with a progress bar; the result, and the directory of the (last) run.
+
+    On Ctrl-C it says how to finish: ``where`` turns the run in progress into what ``--resume --out`` takes.
+    """
+    backend = make_backend(args)
+    bar = ProgressBar(quiet=args.as_json)
+    try:
+        return run(backend, bar), bar.out
+    except KeyboardInterrupt:
+        bar.stop()
+        if bar.out is not None:
+            note(f"interrupted: every sample so far is saved; finish with the same command plus --resume "
+                 f"--out {where(bar.out)}")
+        raise
+    finally:
+        bar.stop()
+        backend.close()
+
+
 def _run_model(args: argparse.Namespace) -> int:
     from examqa.cli import EXIT_INCOMPLETE
     from examqa.options import RunOptions
     from examqa.runner import evaluate
 
     opts = options_from(args, RunOptions)
-    backend = make_backend(args)
-    bar = ProgressBar(quiet=args.as_json)
-    try:
-        report = evaluate(args.exam, args.bank, backend, progress=bar, **opts.model_dump(exclude_unset=True))
-    except KeyboardInterrupt:
-        bar.stop()
-        if bar.out is not None:
-            note(f"interrupted: the samples so far are saved; finish with the same command plus "
-                 f"--resume --out {bar.out}")
-        raise
-    finally:
-        bar.stop()
-        backend.close()
+    given = opts.model_dump(exclude_unset=True)
+    report, out = _drive(args, lambda backend, bar: evaluate(args.exam, args.bank, backend, progress=bar, **given),
+                         lambda out: out)
     emit_report(report, args.as_json)
-    note(f"run saved in {bar.out} (manifest.json, samples.jsonl, report.json/.md/.html)")
+    note(f"run saved in {out} (manifest.json, samples.jsonl, report.json/.md/.html)")
     run = report.run
     if run is not None and run.missing:
         note(f"incomplete: {run.missing} sample(s) not graded ({run.errors} failed); the same command plus "
-             f"--resume --out {bar.out} finishes it")
+             f"--resume --out {out} finishes it")
         return EXIT_INCOMPLETE
     return 0
 
@@ -121,21 +135,10 @@ def _run_suite(args: argparse.Namespace) -> int:
         if not modes:
             raise UsageProblem(args._parser, "--modes needs reasoning, non-reasoning or both")
         extra["modes"] = tuple(modes)
-    opts = options_from(args, SuiteOptions, extra)
-    backend = make_backend(args)
-    bar = ProgressBar(quiet=args.as_json)
-    given = opts.model_dump(exclude_unset=True)
-    try:
-        report = evaluate_suite(args.exam, args.bank, backend, progress=bar, **given)
-    except KeyboardInterrupt:
-        bar.stop()
-        if bar.out is not None:
-            note(f"interrupted: every sample so far is saved; finish with the same command plus --resume "
-                 f"--out {bar.out.parent.parent}")
-        raise
-    finally:
-        bar.stop()
-        backend.close()
+    given = options_from(args, SuiteOptions, extra).model_dump(exclude_unset=True)
+    report, _ = _drive(args, lambda backend, bar: evaluate_suite(args.exam, args.bank, backend, progress=bar,
+                                                                 **given),
+                       lambda out: out.parent.parent)  # a sub-run is OUT/<exam>/<mode>
     if args.as_json:
         import sys
 
