@@ -140,7 +140,8 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
     from examqa.protocols import get_protocol
 
     entry = resolve_exam(exam)
-    loaded, bank_path, notes = resolve_bank(bank, entry.blueprint.id, options.bank_format)
+    loaded, bank_path, left_out = resolve_bank(bank, entry.blueprint.id, options.bank_format)
+    notes = list(left_out)
     if loaded.problems:
         notes.append(f"{bank_path or 'the bank'}: {len(loaded.problems)} warning(s) in the bank "
                      "(see `examqa validate`)")
@@ -177,12 +178,7 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
     out = options.out if options.out is not None else _default_out(entry.blueprint.id, model)
     return RunPlan(entry=entry, bank=run_bank, loaded=loaded, options=options, prompt_set=prompt_set,
                    grading=grading, config=config, runtime=runtime, out=out, requests=requests, by_key=by_key,
-                   pricing=pricing, grader=grader, notes=notes, report_notes=route_notes_of(notes))
-
-
-def route_notes_of(notes: list[str]) -> list[str]:
-    """The notes about rows left out of a routed bank (those belong in the report too)."""
-    return [n for n in notes if n.startswith("the bank also holds")]
+                   pricing=pricing, grader=grader, notes=notes, report_notes=left_out)
 
 
 def _identity_settings(backend: Backend) -> dict[str, Any]:
