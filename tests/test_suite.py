@@ -188,6 +188,12 @@ def test_suite_refuses_what_it_cannot_do(tmp_path: Path) -> None:
         evaluate_suite("customs-broker", bank, backend, out=tmp_path / "d")
     res = run_cli("grade", "all", "--bank", str(bank), "--answers", str(tmp_path / "x.csv"))
     assert res.returncode == 2 and "one exam" in res.stderr
+    with pytest.raises(examqa.InputError, match="unknown protocol"):
+        evaluate_suite("customs-broker", bank, backend, protocol="paper", out=tmp_path / "e")
+    dead = examqa.backend("openai", model="m", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(examqa.ExamqaError, match="cannot reach"):
+        evaluate_suite("customs-broker", bank, dead, out=tmp_path / "f")
+    assert not (tmp_path / "e").exists() and not (tmp_path / "f").exists()  # nothing half-written
 
 
 def test_the_async_suite_runs_every_exam_and_mode_at_once_with_the_same_result(tmp_path: Path) -> None:

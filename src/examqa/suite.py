@@ -148,6 +148,9 @@ def _suite_options(options: dict[str, Any]) -> SuiteOptions:
         opts = opts.model_copy(update={"modes": ("reasoning",) if opts.thinking else ("non-reasoning",)})
     if opts.resume and opts.out is None:
         raise InputError("resume needs out (the suite directory to finish)")
+    from examqa.protocols import get_protocol
+
+    get_protocol(opts.protocol)  # an unknown protocol is refused before anything is written
     return opts
 
 
@@ -197,6 +200,7 @@ def evaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend:
     opts = _suite_options(options)
     asked = resolve_exams(exams)
     banks, routed = _banks(asked, bank, opts.bank_format)
+    backend.open()  # a dead server or a missing model fails here, before the suite directory exists
     out = _prepare_out(opts, backend.info.model, list(banks), bank)
     results: list[ModeReport] = []
     for exam, exam_bank in banks.items():
@@ -215,6 +219,7 @@ async def aevaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, b
     opts = _suite_options(options)
     asked = resolve_exams(exams)
     banks, routed = _banks(asked, bank, opts.bank_format)
+    await backend.aopen()
     out = _prepare_out(opts, backend.info.model, list(banks), bank)
     jobs = [(exam, mode) for exam in banks for mode in opts.modes]
     reports = await asyncio.gather(*(aevaluate(exam, banks[exam], backend, progress=progress,
