@@ -143,7 +143,10 @@ def test_a_kmmlu_pro_file_is_routed_and_other_licences_are_named(tmp_path: Path)
     page = (tmp_path / "out" / "customs-broker" / "reasoning" / "report.md").read_text(encoding="utf-8")
     assert "| kmmlu-pro reading | 3/3 items right (100.0%)" in page
     # one exam of the same file, graded alone, takes that exam's rows and says what it left out
-    one = examqa.evaluate("customs-broker", bank, backend, protocol="kmmlu-pro", out=tmp_path / "one")
+    with pytest.warns(examqa.ExamqaWarning) as caught:
+        one = examqa.evaluate("customs-broker", bank, backend, protocol="kmmlu-pro", out=tmp_path / "one")
+    said = " ".join(str(w.message) for w in caught)
+    assert "변호사 4" in said and "appraiser 2" in said
     assert len(one.items) == 3
     assert any("변호사 4" in n for n in one.notes) and any("appraiser 2" in n for n in one.notes)
 
