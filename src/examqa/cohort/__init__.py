@@ -12,8 +12,9 @@ tell a cohort from one sheet, and one sheet must not pay for the cohort's models
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from examqa._lazy import lazy_exports
 
 # name → module that defines it
 _EXPORTS = {
@@ -30,17 +31,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'examqa.cohort' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports("examqa.cohort", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # static checkers and IDEs see the real names
