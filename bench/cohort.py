@@ -31,7 +31,7 @@ import numpy as np
 
 import examqa
 from common import EXAM, SAMPLE_BANK, machine, median
-from examqa.models import Question
+from examqa.exams.models import Question
 
 
 def simulate(questions: tuple[Question, ...], students: int, seed: int = 2024,

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from common import REPO, machine, table
-from examqa.parsing import parse_response
+from examqa.reading.parse import parse_response
 
 EVAL_SET = REPO / "tests" / "data" / "parsing" / "completions.json"
 LENGTHS = (1_000, 10_000, 100_000, 1_000_000)

@@ -223,12 +223,12 @@ def aiohttp_run(python: Path, base_url: str, bodies: list[tuple[str, dict[str, A
 
 def request_bodies(bank: Path, max_tokens: int) -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str, Any]]]:
     """examqa's own request bodies for the bank (id, body), and its messages per item."""
-    from examqa import engine
     from examqa.backends.base import Sampling
     from examqa.backends.openai import OpenAIBackend
     from examqa.banks import load_bank
-    from examqa.plugins import get_exam
-    from examqa.prompts import prompts_for
+    from examqa.exams.plugins import get_exam
+    from examqa.prompts.templates import prompts_for
+    from examqa.runs import engine
 
     entry = get_exam(EXAM)
     loaded = load_bank(bank)

@@ -304,5 +304,5 @@ def test_sync_calls_made_inside_a_running_loop_still_work(tmp_path: Path) -> Non
 def test_examqa_compare_is_the_function_even_after_its_module_loads(tmp_path: Path) -> None:
     import importlib
 
-    importlib.import_module("examqa.compare_runs")  # what suite reports do first
+    importlib.import_module("examqa.comparison.runs")  # what suite reports do first
     assert callable(examqa.compare) and examqa.compare.__name__ == "compare"

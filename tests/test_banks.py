@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from examqa.banks import BANK_FORMATS, Bank, Location, Problem, load_bank, validate_bank
 from examqa.errors import InputError
-from examqa.models import Blueprint, Question
-from examqa.plugins import load_blueprint
+from examqa.exams.models import Blueprint, Question
+from examqa.exams.plugins import load_blueprint
 
 DATA = Path(__file__).parent / "data" / "banks"
 MIXED = DATA / "mixed"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from examqa.banks import load_bank, validate_bank
-from examqa.models import Blueprint, Edition, Question
-from examqa.plugins import ExamEntry, load_blueprint, registry
-from examqa.prompts import load_prompts
-from examqa.resources import exams_dir
-from examqa.scoring import score
-from examqa.sheets import read_sheet
+from examqa.exams.models import Blueprint, Edition, Question
+from examqa.exams.plugins import ExamEntry, load_blueprint, registry
+from examqa.exams.resources import exams_dir
+from examqa.exams.scoring import score
+from examqa.prompts.templates import load_prompts
+from examqa.sheets.read import read_sheet
 from helpers import LOSS_ADJUSTER_DATA
 
 DOMAINS = {

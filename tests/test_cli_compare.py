@@ -1,4 +1,4 @@
-"""``examqa compare``: the command line over :func:`examqa.compare_runs.compare`."""
+"""``examqa compare``: the command line over :func:`examqa.comparison.runs.compare`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import examqa.cli as cli
-from examqa.comparison import Comparison
+from examqa.comparison.models import Comparison
 from test_compare import ROWS, _baseline_right, _other_right, make_run
 
 

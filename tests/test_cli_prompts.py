@@ -1,4 +1,4 @@
-"""``examqa prompts``: the CLI prints exactly what ``examqa.prompts.render_item`` returns."""
+"""``examqa prompts``: the CLI prints exactly what ``examqa.prompts.templates.render_item`` returns."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from examqa.banks import load_bank
-from examqa.models import Question
-from examqa.prompts import render_item
+from examqa.exams.models import Question
+from examqa.prompts.protocols import render_item
 from helpers import REPO, run_cli
 
 BANK = REPO / "exams" / "samples" / "papers" / "loss-adjuster.jsonl"

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 import examqa
 from examqa.banks import Bank, load_bank
 from examqa.cohort import Cohort, grade_cohort
-from examqa.models import Blueprint, Marks, Question
-from examqa.plugins import Domain, ExamEntry, registry
-from examqa.report import ItemResult
-from examqa.scoring import score
+from examqa.exams.models import Blueprint, Marks, Question
+from examqa.exams.plugins import Domain, ExamEntry, registry
+from examqa.exams.report import ItemResult
+from examqa.exams.scoring import score
 from helpers import LOSS_ADJUSTER_DATA
 from test_topass import brute_force, cases, draw_marks
 

@@ -1,7 +1,7 @@
 """A cohort's ``--json`` gives every student exactly the report ``score`` gives that sheet alone (less its items).
 
 The cohort builds those reports from counts taken for all students at once and hands them to
-:func:`examqa.scoring.report_from_tallies`, which ``score`` itself calls; these tests hold the two paths
+:func:`examqa.exams.scoring.report_from_tallies`, which ``score`` itself calls; these tests hold the two paths
 to byte-for-byte equal JSON on merged 과락 groups, 2.5-, 1/2- and 4/3-point items, 교시 set per item,
 partial papers, accredited subjects and a named edition.
 """
@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 
 from examqa.banks import Bank
 from examqa.cohort import Cohort, grade_cohort
-from examqa.models import Blueprint, Marks, Question
-from examqa.plugins import Domain, ExamEntry, registry
-from examqa.scoring import score
+from examqa.exams.models import Blueprint, Marks, Question
+from examqa.exams.plugins import Domain, ExamEntry, registry
+from examqa.exams.scoring import score
 from test_cohort import DENTIST, cohorts, simulated_cells, synthetic
 
 

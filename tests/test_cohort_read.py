@@ -203,7 +203,7 @@ def test_grading_one_sheet_never_imports_numpy(tmp_path: Path) -> None:
     import subprocess
 
     code = ("import sys, examqa; examqa.grade_sheet('customs-broker', 'exams/samples/papers/customs-broker.jsonl', "
-            "'exams/samples/customs-broker-sheet.csv'); import examqa.cohort, examqa.topass; "
+            "'exams/samples/customs-broker-sheet.csv'); import examqa.cohort, examqa.exams.topass; "
             "assert 'numpy' not in sys.modules, 'numpy imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[1])

@@ -11,9 +11,9 @@ import pytest
 
 from examqa.banks import Bank
 from examqa.cohort import grade_cohort
-from examqa.models import Blueprint, Edition, PassRule, Question, SubjectSpec
-from examqa.plugins import Domain, ExamEntry, registry
-from examqa.scoring import score
+from examqa.exams.models import Blueprint, Edition, PassRule, Question, SubjectSpec
+from examqa.exams.plugins import Domain, ExamEntry, registry
+from examqa.exams.scoring import score
 
 
 def entry_for(blueprint: Blueprint) -> ExamEntry:

@@ -15,17 +15,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from examqa import __version__, engine
+from examqa import __version__
 from examqa.backends.base import Sampling
 from examqa.backends.scripted import ScriptedBackend
 from examqa.banks import load_bank
-from examqa.compare_render import write_comparison
-from examqa.compare_runs import compare, holm, mcnemar_exact
-from examqa.comparison import Comparison
+from examqa.comparison.models import Comparison
+from examqa.comparison.runs import compare, holm, mcnemar_exact
 from examqa.errors import InputError
-from examqa.plugins import get_exam
-from examqa.prompts import prompts_for
-from examqa.runstore import RunStore
+from examqa.exams.plugins import get_exam
+from examqa.prompts.templates import prompts_for
+from examqa.reports._compare import write_comparison
+from examqa.runs import engine
+from examqa.runs.store import RunStore
 from helpers import loss_adjuster_rows, write_native_bank
 
 # --------------------------------------------------------------------------------------------- statistics

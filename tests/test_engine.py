@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from examqa import engine
 from examqa.backends.base import GenResult, Sampling
 from examqa.backends.scripted import ScriptedBackend
 from examqa.banks import load_bank
-from examqa.models import Question
-from examqa.plugins import get_exam
-from examqa.prompts import load_prompts
-from examqa.runstore import RunStore, SampleRecord
-from examqa.scoring import score
+from examqa.exams.models import Question
+from examqa.exams.plugins import get_exam
+from examqa.exams.scoring import score
+from examqa.prompts.templates import load_prompts
+from examqa.runs import engine
+from examqa.runs.store import RunStore, SampleRecord
 from helpers import answer_text, loss_adjuster_rows, write_native_bank
 
 THINK = Sampling(thinking=True, temperature=0.0, max_new_tokens=64)

@@ -17,10 +17,11 @@ from textwrap import dedent
 
 import pytest
 
-from examqa.models import Question
-from examqa.plugins import ENTRY_POINT_GROUP, Domain, registry
-from examqa.prompts import load_prompts
-from examqa.scoring import score
+from examqa._entrypoints import EXAMS_GROUP
+from examqa.exams.models import Question
+from examqa.exams.plugins import Domain, registry
+from examqa.exams.scoring import score
+from examqa.prompts.templates import load_prompts
 from helpers import run_cli
 
 BUILTIN = {"physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster"}
@@ -49,7 +50,7 @@ PLUGIN_MODULE = dedent('''\
     """A third-party examqa plugin: the 간호사 국가시험, from files shipped beside this module."""
     from pathlib import Path
 
-    from examqa.plugins import Domain, domain_from_files
+    from examqa.exams.plugins import Domain, domain_from_files
 
     HERE = Path(__file__).resolve().parent / "fake_nursing_data"
 
@@ -75,7 +76,7 @@ def nursing_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-nursing\nVersion: 0.1\n"
                                    "Requires-Dist: examqa\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nnursing = fake_nursing:plugin\n",
+    (info / "entry_points.txt").write_text(f"[{EXAMS_GROUP}]\nnursing = fake_nursing:plugin\n",
                                            encoding="utf-8")
     (info / "RECORD").write_text("", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))

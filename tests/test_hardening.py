@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import examqa
-from examqa.models import AnswerSheet
+from examqa.exams.models import AnswerSheet
 from examqa.testing import FakeOpenAIServer, Reply, completion, last_user
 from helpers import loss_adjuster_rows, run_cli, write_native_bank
 

@@ -45,10 +45,10 @@ def test_wheel_carries_data_plugins_and_test_doubles(wheel: Path) -> None:
         assert f"examqa/{module}" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    for line in ("[examqa.plugins]", "loss-adjusting = examqa.domains.loss_adjusting:plugin",
+    for line in ("[examqa.plugins]", "loss-adjusting = examqa.exams.domains.loss_adjusting:plugin",
                  "[examqa.backends]", "openai = examqa.backends.openai:create",
                  "[examqa.bank_formats]", "native = examqa.banks._formats:native_format",
-                 "[examqa.graders]", "key = examqa.grading:KeyGrader", "examqa = examqa.cli:main"):
+                 "[examqa.graders]", "key = examqa.exams.grading:KeyGrader", "examqa = examqa.cli:main"):
         assert line in text
     metadata = zipfile.ZipFile(wheel).read(entry_points.replace("entry_points.txt", "METADATA")).decode()
     assert "Provides-Extra: hf" in metadata and "Provides-Extra: testing" in metadata
@@ -64,7 +64,7 @@ def test_the_installed_wheel_grades_outside_the_checkout(wheel: Path, tmp_path: 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     probe = subprocess.run(
-        [sys.executable, "-c", "import examqa, examqa.resources as r, examqa.testing; "
+        [sys.executable, "-c", "import examqa, examqa.exams.resources as r, examqa.testing; "
                                "print(examqa.__file__); print(r.data_root())"],
         capture_output=True, text=True, env=env, cwd=elsewhere, timeout=120)
     assert probe.returncode == 0, probe.stderr

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from examqa.parsing import FAILURE_METHODS, SUCCESS_METHODS, ParsedResponse, parse_response
+from examqa.reading.parse import FAILURE_METHODS, SUCCESS_METHODS, ParsedResponse, parse_response
 
 # ------------------------------------------------------------------------------------------ fixtures
 

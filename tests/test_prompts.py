@@ -16,21 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from examqa.errors import TemplateError
-from examqa.models import Question
-from examqa.parsing import parse_response
-from examqa.plugins import get_exam, registry
-from examqa.prompts import (
-    item_features,
-    load_prompts,
-    load_subject_kinds,
-    negative_ask,
-    object_josa,
-    prompts_for,
-    render_item,
-    rounding_rule,
-    shared_unit,
-)
-from examqa.resources import prompts_dir
+from examqa.exams.features import item_features, negative_ask, object_josa, rounding_rule, shared_unit
+from examqa.exams.models import Question
+from examqa.exams.plugins import get_exam, registry
+from examqa.exams.resources import prompts_dir
+from examqa.prompts.protocols import render_item
+from examqa.prompts.templates import load_prompts, load_subject_kinds, prompts_for
+from examqa.reading.parse import parse_response
 
 DOMAINS = ("medicine", "dentistry", "herbal-pharmacy", "customs", "appraisal", "loss-adjusting")
 EXAMS = ("physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from examqa import protocols
 from examqa.errors import InputError
-from examqa.models import Question
-from examqa.parsing import parse_response
-from examqa.plugins import get_exam
-from examqa.protocols import PROTOCOLS, get_protocol, read_kmmlu_pro
+from examqa.exams.models import Question
+from examqa.exams.plugins import get_exam
+from examqa.prompts import protocols
+from examqa.prompts.protocols import PROTOCOLS, get_protocol, read_kmmlu_pro
+from examqa.reading.parse import parse_response
 
 KMMLU = get_protocol("kmmlu-pro")
 EXAMQA = get_protocol("examqa")
@@ -69,7 +69,7 @@ def test_kmmlu_pro_prompt_is_the_papers_to_the_byte(thinking: bool) -> None:
 
 
 def test_render_item_gives_the_same_messages_as_the_engine_path() -> None:
-    from examqa.prompts import render_item
+    from examqa.prompts.protocols import render_item
 
     assert render_item("loss-adjuster", FOUR, protocol="kmmlu-pro") == ({"role": "user", "content": GOLDEN_FOUR},)
     assert render_item("loss-adjuster", FOUR) == _render("loss-adjuster", FOUR, protocol="examqa")

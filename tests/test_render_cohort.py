@@ -12,8 +12,8 @@ from rich.console import Console
 
 from examqa.banks import Bank, load_bank
 from examqa.cohort import Cohort, grade_cohort
-from examqa.render_cohort import cohort_csv, cohort_markdown, print_cohort, sparkline, spreadsheet_safe
-from examqa.render_cohort_html import cohort_html
+from examqa.reports._cohort import cohort_csv, cohort_markdown, print_cohort, sparkline, spreadsheet_safe
+from examqa.reports._cohort_html import cohort_html
 from helpers import loss_adjuster_rows, write_native_bank
 
 IDS = [f"S{s}-{k}" for s in range(3) for k in range(1, 5)]

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from examqa.banks import load_bank, route_bank
 from examqa.banks._route import licence_key
 from examqa.errors import InputError, UnknownExamError
-from examqa.plugins import get_exam
-from examqa.scoring import score
+from examqa.exams.plugins import get_exam
+from examqa.exams.scoring import score
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:

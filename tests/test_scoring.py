@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from examqa.errors import InputError
-from examqa.models import Blueprint, Marks, Question
-from examqa.plugins import registry
-from examqa.report import Report
-from examqa.scoring import score
+from examqa.exams.models import Blueprint, Marks, Question
+from examqa.exams.plugins import registry
+from examqa.exams.report import Report
+from examqa.exams.scoring import score
 
 
 def bp(exam_id: str) -> Blueprint:
@@ -462,7 +462,7 @@ def test_points_never_exceed_the_maximum(case: tuple[str, list[Question], dict[s
 ])
 def test_subject_names_match_across_spacing_width_and_separators(exam: str, written: str,
                                                                  subject: str | None) -> None:
-    from examqa.plugins import get_exam
+    from examqa.exams.plugins import get_exam
 
     found = get_exam(exam).blueprint.edition().subject(written)
     assert (found.name if found else None) == subject

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from examqa.banks import load_bank, validate_bank
-from examqa.models import Blueprint
-from examqa.plugins import load_blueprint
-from examqa.scoring import score
-from examqa.sheets import read_sheet
+from examqa.exams.models import Blueprint
+from examqa.exams.plugins import load_blueprint
+from examqa.exams.scoring import score
+from examqa.sheets.read import read_sheet
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"  # ../shared beside the checkout
 PAPERS = SHARED / "data" / "loss-adjuster"

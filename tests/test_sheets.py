@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from examqa.banks import Bank, load_bank
 from examqa.errors import InputError
-from examqa.models import Question
-from examqa.sheets import parse_marks, read_sheet
+from examqa.exams.models import Question
+from examqa.sheets.read import parse_marks, read_sheet
 
 DATA = Path(__file__).parent / "data"
 

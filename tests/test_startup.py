@@ -19,13 +19,13 @@ from helpers import REPO, loss_adjuster_rows, write_native_bank
 # cohort's models, statistics and readers), and rich's emoji table (nothing examqa prints is an emoji code).
 NEVER = ("torch", "transformers", "aiohttp", "httpx", "numpy", "examqa.cohort._api", "examqa.cohort._models",
          "examqa.cohort._result", "examqa.cohort._grade", "examqa.cohort._read", "examqa.cohort._stats",
-         "examqa.render_cohort", "examqa.render_cohort_html", "rich._emoji_codes")
+         "examqa.reports._cohort", "examqa.reports._cohort_html", "rich._emoji_codes")
 
 # Model-run modules a sheet does not use either: the suite, the runner, the engine, prompts (jinja2), the
 # answer parser (rapidfuzz) and asyncio. (SuiteOptions lives with the other options models, route_notes
 # with bank_for_exam, so that `examqa grade … --answers` reaches none of them.)
-RUN_ONLY = ("examqa.suite", "examqa.runner", "examqa.engine", "examqa.prompts", "examqa.parsing", "jinja2",
-            "rapidfuzz", "asyncio")
+RUN_ONLY = ("examqa.suite.run", "examqa.runs.runner", "examqa.runs.engine", "examqa.prompts.templates",
+            "examqa.reading.parse", "jinja2", "rapidfuzz", "asyncio")
 
 PROBE = """
 import json, runpy, sys
@@ -60,7 +60,7 @@ def sheet_modules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str
 def test_the_probe_sees_what_grading_imports(sheet_modules: dict[str, set[str]]) -> None:
     """A check of the check: the modules a sheet does use are there, so an absence below means something."""
     for modules in sheet_modules.values():
-        assert {"examqa.scoring", "examqa.report", "examqa.cohort._layout", "pydantic"} <= modules
+        assert {"examqa.exams.scoring", "examqa.exams.report", "examqa.cohort._layout", "pydantic"} <= modules
     assert "rich.table" in sheet_modules["table"]
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import examqa
 from examqa.backends.base import GenRequest, Sampling
-from examqa.suite import evaluate_suite
+from examqa.suite.run import evaluate_suite
 from helpers import REPO, run_cli
 
 SAMPLES = REPO / "exams" / "samples"
@@ -202,7 +202,7 @@ def test_suite_refuses_what_it_cannot_do(tmp_path: Path) -> None:
 def test_the_async_suite_runs_every_exam_and_mode_at_once_with_the_same_result(tmp_path: Path) -> None:
     import asyncio
 
-    from examqa.suite import aevaluate_suite
+    from examqa.suite.run import aevaluate_suite
 
     bank = bank_folder(tmp_path / "bank", ("customs-broker", "dentist"))
     backend = examqa.backend("scripted", script=wise_when_thinking, delay_s=0.01)

@@ -17,7 +17,7 @@ from textwrap import dedent
 import pytest
 
 import examqa
-from examqa.plugins import clear_caches
+from examqa.exams.plugins import clear_caches
 from helpers import run_cli
 
 BLUEPRINT = {
@@ -37,9 +37,9 @@ MODULE = dedent('''\
 
     from examqa.backends import AsyncBackend, BackendInfo, GenResult
     from examqa.banks import RecordError
-    from examqa.grading import KeyGrader
-    from examqa.models import Question
-    from examqa.plugins import domain_from_files
+    from examqa.exams.grading import KeyGrader
+    from examqa.exams.models import Question
+    from examqa.exams.plugins import domain_from_files
 
     HERE = Path(__file__).resolve().parent / "mock_exam_data"
     APPEALS = {"K-3": {4}}   # 이의신청: choice 4 also accepted on K-3 (key 2)

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from examqa.grading import ItemStatus
-from examqa.models import Blueprint, Edition, FloorGroup, Marks, PassRule, Question, SubjectSpec
-from examqa.plugins import registry
-from examqa.report import Report
-from examqa.scoring import score
-from examqa.topass import PassFrame, fewest_to_pass, to_pass_line
+from examqa.exams.grading import ItemStatus
+from examqa.exams.models import Blueprint, Edition, FloorGroup, Marks, PassRule, Question, SubjectSpec
+from examqa.exams.plugins import registry
+from examqa.exams.report import Report
+from examqa.exams.scoring import score
+from examqa.exams.topass import PassFrame, fewest_to_pass, to_pass_line
 
 
 def brute_force(blueprint: Blueprint, questions: Sequence[Question], marks: Mapping[str, Marks],
@@ -287,7 +287,7 @@ def test_reports_show_what_it_takes() -> None:
 
     from rich.console import Console
 
-    from examqa.render import print_report, to_html, to_markdown
+    from examqa.reports._sheet import print_report, to_html, to_markdown
 
     blueprint = bp("customs-broker")
     qs = paper(blueprint, dict.fromkeys(CUSTOMS, 40))

@@ -24,57 +24,57 @@ from examqa._version import __version__
 
 # name → module that defines it
 _EXPORTS: dict[str, str] = {
-    "AnswerSheet": "examqa.models",
+    "AnswerSheet": "examqa.exams.models",
     "Backend": "examqa.backends.base",
     "Bank": "examqa.banks",
     "BankFormat": "examqa.banks",
-    "Blueprint": "examqa.models",
+    "Blueprint": "examqa.exams.models",
     "Cohort": "examqa.cohort",
     "CohortSummary": "examqa.cohort",
-    "Comparison": "examqa.comparison",
-    "Domain": "examqa.plugins",
-    "ExamEntry": "examqa.plugins",
+    "Comparison": "examqa.comparison.models",
+    "Domain": "examqa.exams.plugins",
+    "ExamEntry": "examqa.exams.plugins",
     "ExamqaError": "examqa.errors",
-    "ExamqaWarning": "examqa.runner",
+    "ExamqaWarning": "examqa.errors",
     "GenerationError": "examqa.errors",
-    "Grader": "examqa.grading",
+    "Grader": "examqa.exams.grading",
     "InputError": "examqa.errors",
     "ItemFlag": "examqa.cohort",
     "ItemStats": "examqa.cohort",
-    "ParsedResponse": "examqa.parsing",
-    "Question": "examqa.models",
-    "Report": "examqa.report",
-    "RunOptions": "examqa.options",
-    "RunProgress": "examqa.runner",
-    "Solution": "examqa.solver",
-    "SolveOptions": "examqa.options",
-    "SuiteOptions": "examqa.options",
-    "SuiteReport": "examqa.suite",
+    "ParsedResponse": "examqa.reading.parse",
+    "Question": "examqa.exams.models",
+    "Report": "examqa.exams.report",
+    "RunOptions": "examqa.runs.options",
+    "RunProgress": "examqa.runs.runner",
+    "Solution": "examqa.runs.solver",
+    "SolveOptions": "examqa.runs.options",
+    "SuiteOptions": "examqa.runs.options",
+    "SuiteReport": "examqa.suite.run",
     "TextDelta": "examqa.backends.base",
     "UnknownExamError": "examqa.errors",
-    "aevaluate": "examqa.runner",
-    "aevaluate_suite": "examqa.suite",
-    "asolve": "examqa.solver",
-    "astream": "examqa.solver",
+    "aevaluate": "examqa.runs.runner",
+    "aevaluate_suite": "examqa.suite.run",
+    "asolve": "examqa.runs.solver",
+    "astream": "examqa.runs.solver",
     "backend": "examqa.backends",
-    "compare": "examqa.compare_runs",
-    "domain_from_files": "examqa.plugins",
-    "evaluate": "examqa.runner",
-    "evaluate_suite": "examqa.suite",
+    "compare": "examqa.comparison.runs",
+    "domain_from_files": "examqa.exams.plugins",
+    "evaluate": "examqa.runs.runner",
+    "evaluate_suite": "examqa.suite.run",
     "grade_cohort": "examqa.cohort",
-    "grade_sheet": "examqa.api",
+    "grade_sheet": "examqa.sheets.grade",
     "load_bank": "examqa.banks",
-    "load_exam": "examqa.api",
-    "parse_response": "examqa.parsing",
-    "print_report": "examqa.render",
-    "read_sheet": "examqa.sheets",
-    "report_run": "examqa.runner",
-    "rescore_run": "examqa.runner",
+    "load_exam": "examqa.exams.plugins",
+    "parse_response": "examqa.reading.parse",
+    "print_report": "examqa.reports",
+    "read_sheet": "examqa.sheets.read",
+    "report_run": "examqa.runs.runner",
+    "rescore_run": "examqa.runs.runner",
     "route_bank": "examqa.banks",
-    "score": "examqa.scoring",
-    "solve": "examqa.solver",
-    "to_html": "examqa.render",
-    "to_markdown": "examqa.render",
+    "score": "examqa.exams.scoring",
+    "solve": "examqa.runs.solver",
+    "to_html": "examqa.reports",
+    "to_markdown": "examqa.reports",
     "validate_bank": "examqa.banks",
 }
 
@@ -139,23 +139,23 @@ __getattr__, __dir__ = lazy_exports("examqa", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # static checkers and IDEs see the real names
-    from examqa.api import grade_sheet, load_exam
     from examqa.backends import backend
     from examqa.backends.base import Backend, TextDelta
     from examqa.banks import Bank, BankFormat, load_bank, route_bank, validate_bank
     from examqa.cohort import Cohort, CohortSummary, ItemFlag, ItemStats, grade_cohort
-    from examqa.compare_runs import compare
-    from examqa.comparison import Comparison
-    from examqa.errors import ExamqaError, GenerationError, InputError, UnknownExamError
-    from examqa.grading import Grader
-    from examqa.models import AnswerSheet, Blueprint, Question
-    from examqa.options import RunOptions, SolveOptions, SuiteOptions
-    from examqa.parsing import ParsedResponse, parse_response
-    from examqa.plugins import Domain, ExamEntry, domain_from_files
-    from examqa.render import print_report, to_html, to_markdown
-    from examqa.report import Report
-    from examqa.runner import ExamqaWarning, RunProgress, aevaluate, evaluate, report_run, rescore_run
-    from examqa.scoring import score
-    from examqa.sheets import read_sheet
-    from examqa.solver import Solution, asolve, astream, solve
-    from examqa.suite import SuiteReport, aevaluate_suite, evaluate_suite
+    from examqa.comparison.models import Comparison
+    from examqa.comparison.runs import compare
+    from examqa.errors import ExamqaError, ExamqaWarning, GenerationError, InputError, UnknownExamError
+    from examqa.exams.grading import Grader
+    from examqa.exams.models import AnswerSheet, Blueprint, Question
+    from examqa.exams.plugins import Domain, ExamEntry, domain_from_files, load_exam
+    from examqa.exams.report import Report
+    from examqa.exams.scoring import score
+    from examqa.reading.parse import ParsedResponse, parse_response
+    from examqa.reports import print_report, to_html, to_markdown
+    from examqa.runs.options import RunOptions, SolveOptions, SuiteOptions
+    from examqa.runs.runner import RunProgress, aevaluate, evaluate, report_run, rescore_run
+    from examqa.runs.solver import Solution, asolve, astream, solve
+    from examqa.sheets.grade import grade_sheet
+    from examqa.sheets.read import read_sheet
+    from examqa.suite.run import SuiteReport, aevaluate_suite, evaluate_suite

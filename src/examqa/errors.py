@@ -17,6 +17,8 @@ error: a model run that ended with samples still failed — ``--resume`` finishe
     └── BackendError               a backend cannot be set up: a missing model, a dead server
         ├── MissingExtraError      an optional dependency is missing; names the pip install
         └── GenerationError        one question (solve/stream) could not be answered by the backend
+
+    ExamqaWarning                  something worth knowing that does not stop the work (a UserWarning)
 """
 
 from __future__ import annotations
@@ -91,3 +93,7 @@ class GenerationError(BackendError):
     A whole-paper run never raises it: failed samples are stored in ``errors.jsonl`` and the run ends
     *incomplete* (exit 3) for ``--resume`` to finish.
     """
+
+
+class ExamqaWarning(UserWarning):
+    """Something worth knowing that does not stop a run (a bank with warnings, greedy self-consistency)."""

@@ -2,6 +2,12 @@
 
 Each is a factory in the ``examqa.backends`` entry-point group, so :func:`backend` builds the built-ins
 and third-party backends the same way.
+
+Owns the :class:`Backend` protocol and what crosses it (:class:`GenRequest`, :class:`GenResult`,
+:class:`Sampling`, :class:`TextDelta`), and the built-in implementations. A backend knows chat messages and
+sampling, nothing about exams: it may import only :mod:`examqa.errors` and :mod:`examqa._entrypoints`, and
+must not import exams, banks, prompts, reading, runs or reports. Only this package imports an
+implementation (``hf``, ``openai``, ``scripted``); every other package builds one by name.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from examqa._entrypoints import BACKENDS_GROUP, group, load_entry
 from examqa.backends.base import (
     AsyncBackend,
     Backend,
@@ -30,15 +37,11 @@ __all__ = ["AsyncBackend", "Backend", "BackendInfo", "FinishReason", "GenRequest
 
 def backend_names() -> list[str]:
     """The names :func:`backend` accepts (the ``examqa.backends`` entry points installed)."""
-    from examqa.plugins import BACKENDS_GROUP, group
-
     return sorted(group(BACKENDS_GROUP))
 
 
 def backend_settings(name: str) -> dict[str, inspect.Parameter]:
     """The settings backend ``name`` takes, as its factory declares them (name → parameter)."""
-    from examqa.plugins import BACKENDS_GROUP, load_entry
-
     factory = load_entry(BACKENDS_GROUP, name, "backend")
     return dict(inspect.signature(factory).parameters)
 
@@ -53,8 +56,6 @@ def backend(name: str, **settings: Any) -> Backend:
     Building contacts nothing and loads nothing: a run opens the backend (loads the model, checks the
     server) only after checking its own inputs.
     """
-    from examqa.plugins import BACKENDS_GROUP, load_entry
-
     factory = load_entry(BACKENDS_GROUP, name, "backend")
     params = inspect.signature(factory).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())

@@ -6,14 +6,39 @@
 
 Formats are told from each file's content; see ``docs/banks.md`` for the layouts and what ``validate``
 reports. Fatal problems raise :class:`examqa.errors.InputError` naming the file and line.
+
+Owns reading files (encodings, CSV and JSON lines), the bank formats (the ``examqa.bank_formats`` entry-point
+group), validation, and routing a bank that holds several exams to each. May import :mod:`examqa.exams`;
+must not import sheets, prompts, reading, backends, runs or reports.
 """
 
 from examqa.banks._formats import BANK_FORMATS, BankFormat, Converted, RecordError
 from examqa.banks._load import bank_files, load_bank, validate_bank
+from examqa.banks._records import MalformedCSV, csv_rows, read_text
 from examqa.banks._registry import bank_formats, format_names
 from examqa.banks._route import RoutedBank, bank_for_exam, licence_key, route_bank, route_notes, routed_sha256
 from examqa.banks._types import Bank, Location, Problem
 
-__all__ = ["BANK_FORMATS", "Bank", "BankFormat", "Converted", "Location", "Problem", "RecordError", "RoutedBank",
-           "bank_files", "bank_for_exam", "bank_formats", "format_names", "licence_key", "load_bank", "route_bank",
-           "route_notes", "routed_sha256", "validate_bank"]
+__all__ = [
+    "BANK_FORMATS",
+    "Bank",
+    "BankFormat",
+    "Converted",
+    "Location",
+    "MalformedCSV",
+    "Problem",
+    "RecordError",
+    "RoutedBank",
+    "bank_files",
+    "bank_for_exam",
+    "bank_formats",
+    "csv_rows",
+    "format_names",
+    "licence_key",
+    "load_bank",
+    "read_text",
+    "route_bank",
+    "route_notes",
+    "routed_sha256",
+    "validate_bank",
+]

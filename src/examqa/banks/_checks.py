@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from examqa.banks._types import Location, Sink
-from examqa.models import Question
+from examqa.exams.models import Question
 
 # Twenty Hangul syllables without a space: natural Korean never runs that long (a long compound noun is
 # about ten), but text whose spaces were lost in PDF extraction does.

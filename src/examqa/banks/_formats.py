@@ -1,4 +1,4 @@
-"""The bank formats: how a raw record of each becomes a :class:`~examqa.models.Question`.
+"""The bank formats: how a raw record of each becomes a :class:`~examqa.exams.models.Question`.
 
 - ``native`` — examqa's own JSON lines (see ``docs/banks.md``); strict: unknown fields are errors.
 - ``kmmlu-pro`` — LG AI Research's KMMLU-Pro rows: ``question``, ``options``, ``solution`` (1-based),
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from examqa.banks._records import RawRecord
 from examqa.banks._types import Sink
-from examqa.models import Question, to_fraction
+from examqa.exams.models import Question, to_fraction
 
 BANK_FORMATS = ("native", "kmmlu-pro", "kormedmcqa", "loss-adjuster")
 """The bank readers, by the name ``--format`` takes."""
@@ -60,7 +60,7 @@ class BankFormat(Protocol):
     Registered as a zero-argument factory in the ``examqa.bank_formats`` entry-point group; the
     built-in formats are registered there the same way. ``priority`` orders detection (lower first;
     the built-ins use 10–40, so a third-party format that must win sets less). ``convert`` returns a
-    :class:`~examqa.models.Question` or a :class:`Converted` (with the exam the record names, for
+    :class:`~examqa.exams.models.Question` or a :class:`Converted` (with the exam the record names, for
     multi-exam banks) and raises :class:`RecordError` for a record it cannot read.
     """
 

@@ -11,8 +11,8 @@ from examqa.banks._records import read_records
 from examqa.banks._registry import check_format, converter_for, detect_format
 from examqa.banks._types import Bank, Location, Problem, Sink, problem_order
 from examqa.errors import InputError
-from examqa.models import Blueprint, Edition, Question
-from examqa.scoring import choose_edition
+from examqa.exams.models import Blueprint, Edition, Question
+from examqa.exams.scoring import choose_edition
 
 BANK_SUFFIXES = (".jsonl", ".json", ".csv")
 FORMAT_HINT = "name it with --bank-format (`examqa exams --formats` lists them); see docs/banks.md"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from examqa._entrypoints import BANK_FORMATS_GROUP, group, load_entry, on_refresh
 from examqa.banks._formats import BankFormat, Converter, converter
 from examqa.banks._records import RawRecord
 from examqa.errors import InputError, PluginError
@@ -12,8 +13,6 @@ from examqa.errors import InputError, PluginError
 @cache
 def bank_formats() -> dict[str, BankFormat]:
     """Every installed format by name, in detection order (priority, then name)."""
-    from examqa.plugins import BANK_FORMATS_GROUP, group, load_entry
-
     found: list[BankFormat] = []
     for name in group(BANK_FORMATS_GROUP):
         factory = load_entry(BANK_FORMATS_GROUP, name, "bank format")
@@ -51,3 +50,7 @@ def detect_format(record: RawRecord) -> str | None:
 def converter_for(name: str) -> Converter:
     """The record converter of format ``name``."""
     return converter(bank_formats()[name])
+
+
+on_refresh(bank_formats.cache_clear)
+on_refresh(converter_for.cache_clear)

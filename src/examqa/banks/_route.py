@@ -28,9 +28,9 @@ from pathlib import Path
 from examqa.banks._load import _Read, _read, bank_from_read
 from examqa.banks._types import Bank, Location, Problem, problem_order
 from examqa.errors import InputError, UnknownExamError
-from examqa.models import Blueprint, Question
-from examqa.plugins import registry
-from examqa.scoring import choose_edition
+from examqa.exams.models import Blueprint, Question
+from examqa.exams.plugins import registry
+from examqa.exams.scoring import choose_edition
 
 KORMEDMCQA_EXAMS: Mapping[str, str] = {"doctor": "의사", "dentist": "치과의사", "nurse": "간호사", "pharm": "약사"}
 """KorMedMCQA's exam codes (its ``subject`` column) → the licence's Korean name, matched like a licence."""
@@ -112,7 +112,7 @@ def route_bank(path: Path | str, exams: Sequence[str] | None = None, fmt: str | 
 
     ``exams`` limits the result to those exam ids (each must be installed and hold rows); rows of other
     installed exams are counted in ``not_selected``. Each routed :class:`Bank` keeps the file and line of
-    every row, grades with :func:`examqa.scoring.score` like :func:`load_bank`'s, and fingerprints its
+    every row, grades with :func:`examqa.exams.scoring.score` like :func:`load_bank`'s, and fingerprints its
     own rows (:func:`routed_sha256`). Raises :class:`~examqa.errors.InputError` on the first bad record,
     on a row that names no exam and sits in no exam folder, on a row whose exam contradicts its folder,
     and when no row belongs to an installed exam (or to one asked for).

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from examqa.errors import InputError
-from examqa.models import Question
+from examqa.exams.models import Question
 
 Severity = Literal["error", "warning"]
 

@@ -36,7 +36,7 @@ def cohort_flags_given(args: argparse.Namespace) -> list[str]:
 
 def is_cohort(answers: Path, bank: Any) -> bool:
     """Whether ``--answers`` holds a cohort (told from the content, without importing numpy)."""
-    from examqa.cohort._layout import detect_layout
+    from examqa.cohort import detect_layout
 
     return detect_layout(answers, bank) != "sheet"
 
@@ -50,15 +50,15 @@ def run_cohort(args: argparse.Namespace, entry: Any, bank: Any, opts: Any) -> in
                           skip_bad=args.skip_bad, run=args.run)
     files: dict[Path, str] = {}
     if args.csv_out:
-        from examqa.render_cohort import cohort_csv
+        from examqa.reports import cohort_csv
 
         files[args.csv_out] = cohort_csv(cohort)
     if args.html:
-        from examqa.render_cohort_html import cohort_html
+        from examqa.reports import cohort_html
 
         files[args.html] = cohort_html(cohort)
     if args.md:
-        from examqa.render_cohort import cohort_markdown
+        from examqa.reports import cohort_markdown
 
         files[args.md] = cohort_markdown(cohort)
     data = cohort.to_json() if args.as_json else None
@@ -71,7 +71,7 @@ def run_cohort(args: argparse.Namespace, entry: Any, bank: Any, opts: Any) -> in
 
         sys.stdout.write(to_json(data, indent=2).decode() + "\n")
     else:
-        from examqa.render_cohort import print_cohort
+        from examqa.reports import print_cohort
 
         print_cohort(cohort, out_console())
     bad = cohort.summary.bad

@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from examqa.options import Options
-    from examqa.report import Report
-    from examqa.runner import RunStarted
-    from examqa.runstore import SampleRecord
+    from examqa.exams import Report
+    from examqa.runs import Options, RunStarted, SampleRecord
 
 
 def out_console() -> Console:
@@ -55,7 +53,7 @@ def emit_report(report: Report, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
         return
-    from examqa.render import print_report
+    from examqa.reports import print_report
 
     print_report(report, out_console())
 
@@ -81,7 +79,7 @@ def add_option_flags(parser: argparse.ArgumentParser | Any, model: type[Options]
                      skip: tuple[str, ...] = ()) -> None:
     """One flag per field of ``model`` (name, help and limits from the field). Values stay text until the
     model validates them, so a bad value is reported once, by the same rule the library applies."""
-    from examqa.options import cli_spec
+    from examqa.runs import cli_spec
 
     for name, field in model.model_fields.items():
         if name in skip:
@@ -109,7 +107,7 @@ def options_from(args: argparse.Namespace, model: type[Options], extra: dict[str
     """Validate the typed options; a bad value is a usage error naming the flag."""
     from examqa.cli import UsageProblem
     from examqa.errors import InputError
-    from examqa.options import validated
+    from examqa.runs import validated
 
     try:
         return validated(model, {**given_options(args, model), **(extra or {})}, flags=True)

@@ -1,7 +1,7 @@
 """``examqa compare RUN_A RUN_B [RUN_C …]``: runs of one exam against the first, and whether it is real.
 
-A thin shell over :func:`examqa.compare_runs.compare` (same names: ``--label`` ↔ ``labels``, ``--on`` ↔ ``on``)
-and :func:`examqa.compare_render.write_comparison`.
+A thin shell over :func:`examqa.comparison.runs.compare` (same names: ``--label`` ↔ ``labels``, ``--on`` ↔ ``on``)
+and :func:`examqa.reports.write_comparison`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Compare the runs, write the files asked for, print Markdown (or JSON)."""
-    from examqa.compare_render import write_comparison
-    from examqa.compare_runs import compare
+    from examqa.comparison import compare
     from examqa.errors import InputError
+    from examqa.reports import write_comparison
 
     if len(args.runs) < 2:
         raise InputError("compare needs at least two runs", hint="give a baseline run and one or more others")

@@ -1,5 +1,5 @@
 """``examqa grade``: a sheet (``--answers``) through ``examqa.grade_sheet``, a model (``--model``) through
-``examqa.evaluate``. The run flags are generated from :class:`examqa.options.RunOptions`."""
+``examqa.evaluate``. The run flags are generated from :class:`examqa.runs.options.RunOptions`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 def configure_grade(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``examqa grade``."""
-    from examqa.options import SuiteOptions
+    from examqa.runs import SuiteOptions
 
     parser.add_argument("exam", metavar="EXAMS", help="Exam id, e.g. loss-adjuster (see `examqa exams`); for a "
                         "model run also several (customs-broker,appraiser) or all: a suite, one run per exam "
@@ -55,11 +55,11 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def _grade_sheet(args: argparse.Namespace) -> int:
-    from examqa.api import grade_sheet
     from examqa.banks import bank_for_exam, route_notes
     from examqa.cli import UsageProblem
-    from examqa.options import SheetOptions, SuiteOptions, option_flag
-    from examqa.plugins import get_exam
+    from examqa.exams import get_exam
+    from examqa.runs import SheetOptions, SuiteOptions, option_flag
+    from examqa.sheets import grade_sheet
 
     model_only = [n for n in SuiteOptions.model_fields if n not in SheetOptions.model_fields and hasattr(args, n)]
     if model_only:
@@ -107,8 +107,7 @@ def _drive(args: argparse.Namespace, run: Callable[[Any, ProgressBar], T],
 
 def _run_model(args: argparse.Namespace) -> int:
     from examqa.cli import EXIT_INCOMPLETE
-    from examqa.options import RunOptions
-    from examqa.runner import evaluate
+    from examqa.runs import RunOptions, evaluate
 
     opts = options_from(args, RunOptions)
     given = opts.model_dump(exclude_unset=True)
@@ -126,7 +125,7 @@ def _run_model(args: argparse.Namespace) -> int:
 
 def _run_suite(args: argparse.Namespace) -> int:
     from examqa.cli import EXIT_INCOMPLETE, UsageProblem
-    from examqa.options import SuiteOptions
+    from examqa.runs import SuiteOptions
     from examqa.suite import evaluate_suite
 
     extra = {}
@@ -145,7 +144,7 @@ def _run_suite(args: argparse.Namespace) -> int:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
         from examqa.cli._common import out_console
-        from examqa.suite_render import print_suite
+        from examqa.reports import print_suite
 
         print_suite(report, out_console())
     note(f"suite saved in {report.out} (suite-report.json/.md/.html; one run per exam and mode)")

@@ -20,7 +20,7 @@ def configure_exams(parser: argparse.ArgumentParser) -> None:
 
 def run_exams(args: argparse.Namespace) -> int:
     """List the exams installed plugins provide."""
-    from examqa.plugins import registry
+    from examqa.exams import registry
 
     entries = registry()
     if args.as_json:
@@ -28,7 +28,7 @@ def run_exams(args: argparse.Namespace) -> int:
         return 0
     from rich.table import Table
 
-    from examqa.scoring import format_points
+    from examqa.exams import format_points
 
     out = out_console()
     table = Table(title="examqa exams")
@@ -48,11 +48,11 @@ def run_exams(args: argparse.Namespace) -> int:
     if args.plugins:
         from examqa.backends import backend_names
         from examqa.banks import format_names
-        from examqa.plugins import GRADERS_GROUP, group
+        from examqa.exams import grader_names
 
         out.print(f"backends: {', '.join(backend_names())}", markup=False)
         out.print(f"bank formats: {', '.join(format_names())}", markup=False)
-        out.print(f"graders: {', '.join(sorted(group(GRADERS_GROUP)))}", markup=False)
+        out.print(f"graders: {', '.join(grader_names())}", markup=False)
     if not args.detail:
         return 0
     for exam_id, entry in entries.items():
@@ -94,7 +94,7 @@ def configure_validate(parser: argparse.ArgumentParser) -> None:
 def run_validate(args: argparse.Namespace) -> int:
     """Every problem in a bank; exit 2 if any is an error."""
     from examqa.banks import validate_bank
-    from examqa.plugins import get_exam
+    from examqa.exams import get_exam
 
     entry = get_exam(args.exam)
     problems = validate_bank(args.bank, entry.blueprint, args.bank_format, args.edition)
@@ -112,7 +112,7 @@ def configure_schema(parser: argparse.ArgumentParser) -> None:
 
 def run_schema(args: argparse.Namespace) -> int:
     """The JSON schema of reports (versioned by schema_version)."""
-    from examqa.report import Report
+    from examqa.exams import Report
 
     sys.stdout.write(json.dumps(Report.model_json_schema(mode="serialization"), ensure_ascii=False, indent=2)
                      + "\n")

@@ -27,7 +27,7 @@ def configure_prompts(parser: argparse.ArgumentParser) -> None:
 
 
 def run_prompts(args: argparse.Namespace) -> int:
-    """Print the rendered messages of one item, exactly as ``examqa.prompts.render_item`` returns them."""
+    """Print the rendered messages of one item, exactly as ``examqa.prompts.templates.render_item`` returns them."""
     from examqa.banks import load_bank
     from examqa.errors import InputError
     from examqa.prompts import render_item

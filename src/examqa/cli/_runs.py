@@ -20,7 +20,7 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Re-render a run's reports from its stored samples."""
-    from examqa.runner import report_run
+    from examqa.runs import report_run
 
     emit_report(report_run(args.run), args.as_json)
     return 0
@@ -33,7 +33,7 @@ def configure_rescore(parser: argparse.ArgumentParser) -> None:
 
 def run_rescore(args: argparse.Namespace) -> int:
     """Re-parse every stored output with the current parser and rewrite the reports."""
-    from examqa.runner import rescore_run
+    from examqa.runs import rescore_run
 
     report, changed = rescore_run(args.run)
     emit_report(report, args.as_json)

@@ -9,9 +9,9 @@ from typing import Any
 from examqa.banks import Bank, bank_for_exam
 from examqa.cohort._models import CohortSummary
 from examqa.cohort._result import Cohort
-from examqa.plugins import ExamEntry, get_exam, get_grader
-from examqa.report import Report
-from examqa.scoring import score
+from examqa.exams.plugins import ExamEntry, get_exam, get_grader
+from examqa.exams.report import Report
+from examqa.exams.scoring import score
 
 FEW_STUDENTS = 30
 """Below this, item statistics and flags are too noisy to act on; the summary says so."""

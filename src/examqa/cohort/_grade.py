@@ -2,7 +2,7 @@
 
 The structure of the paper (graded subjects, merged groups, maxima, notes) comes from ``score`` itself,
 run once on an empty sheet; each item's status for each distinct mark comes from the exam's grader,
-called once per item and mark; points are integers in :class:`~examqa.topass.PassFrame` units, so every
+called once per item and mark; points are integers in :class:`~examqa.exams.topass.PassFrame` units, so every
 verdict is the exact one ``score`` gives. ``tests/test_cohort.py`` checks that, student by student.
 """
 
@@ -15,10 +15,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from examqa.cohort._read import Sheets
-from examqa.grading import Grader, ItemStatus
-from examqa.models import Blueprint, Question
-from examqa.report import Report
-from examqa.topass import PassFrame, fewest_to_pass
+from examqa.exams.grading import Grader, ItemStatus
+from examqa.exams.models import Blueprint, Question
+from examqa.exams.report import Report
+from examqa.exams.topass import PassFrame, fewest_to_pass
 
 STATUS_CODES: tuple[ItemStatus, ...] = ("blank", "correct", "wrong", "multiple")
 CORRECT = 1
@@ -160,9 +160,9 @@ def _statuses(graded: Sequence[Question], codes: NDArray[np.int32], multis: Sequ
 
 
 def _fill_to_pass(g: Graded) -> None:
-    """The fewest further correct answers for every failing student: :mod:`examqa.topass`, vectorised.
+    """The fewest further correct answers for every failing student: :mod:`examqa.exams.topass`, vectorised.
 
-    Follows :func:`examqa.topass.fewest_to_pass` step for step, ties included; a merged group whose
+    Follows :func:`examqa.exams.topass.fewest_to_pass` step for step, ties included; a merged group whose
     subjects weigh differently on the total line (the mean basis only) falls back to it per student.
     """
     failing = np.flatnonzero(~g.passed)

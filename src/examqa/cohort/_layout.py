@@ -10,10 +10,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
-from examqa.banks import Bank
-from examqa.banks._records import MalformedCSV, csv_rows, read_text
+from examqa.banks import Bank, MalformedCSV, csv_rows, read_text
 from examqa.errors import InputError
-from examqa.sheets import _ANSWER_HEADERS, _ID_HEADERS
+from examqa.sheets.read import ANSWER_HEADERS, ID_HEADERS
 
 Layout = Literal["sheet", "wide", "long", "folder"]
 """``sheet``: one candidate's ``id,answer`` CSV; the others hold a cohort."""
@@ -58,10 +57,10 @@ def layout_of(row: Sequence[str], ids: set[str], path: Path, line: int) -> Layou
     while cells and not cells[-1]:
         cells.pop()
     head = [c.lower() for c in cells]
-    if cells[0] in ids or (len(cells) <= 2 and head[0] in _ID_HEADERS):
+    if cells[0] in ids or (len(cells) <= 2 and head[0] in ID_HEADERS):
         return "sheet"
     if head[0] in STUDENT_HEADERS:  # a header row
-        if len(cells) == 3 and head[1] in _ID_HEADERS and head[2] in _ANSWER_HEADERS and cells[1] not in ids:
+        if len(cells) == 3 and head[1] in ID_HEADERS and head[2] in ANSWER_HEADERS and cells[1] not in ids:
             return "long"
         if any(c in ids for c in cells[1:]):
             return "wide"

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from examqa.models import Points
+from examqa.exams.models import Points
 
 COHORT_SCHEMA_VERSION = 1
 

@@ -12,7 +12,7 @@ from examqa.cohort._grade import Graded
 from examqa.cohort._models import Placement, SubjectPlacement
 from examqa.cohort._stats import measure_scale
 from examqa.errors import InputError
-from examqa.report import Report
+from examqa.exams.report import Report
 
 
 def load_run_report(run: Path | str) -> tuple[Report, str]:

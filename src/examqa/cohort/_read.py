@@ -1,7 +1,7 @@
 """Reading a cohort's sheets: a wide CSV, a long CSV, a folder of one-sheet CSVs, or rows handed over in Python.
 
 The layout is told from the content, like a bank's format. Every cell is read by
-:func:`examqa.sheets.parse_marks` and every mark checked by :func:`examqa.grading.check_marks` — the
+:func:`examqa.sheets.read.parse_marks` and every mark checked by :func:`examqa.exams.grading.check_marks` — the
 single-sheet path — once per distinct cell text and item shape, so a cohort reads the same as its
 sheets one by one, at the cost of a dictionary look-up per cell.
 
@@ -21,14 +21,13 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from examqa.banks import Bank
-from examqa.banks._records import read_text
+from examqa.banks import Bank, read_text
 from examqa.cohort._layout import LAYOUT_HINT, STUDENT_HEADERS, csv_records, layout_of
 from examqa.cohort._models import BadSheet
 from examqa.errors import InputError
-from examqa.grading import check_marks
-from examqa.models import AnswerSheet, Marks, Question
-from examqa.sheets import _ANSWER_HEADERS, _ID_HEADERS, parse_marks, read_sheet
+from examqa.exams.grading import check_marks
+from examqa.exams.models import AnswerSheet, Marks, Question
+from examqa.sheets.read import ANSWER_HEADERS, ID_HEADERS, parse_marks, read_sheet
 
 AnswerValue = int | str | Sequence[int] | None
 """A mark handed over in Python: a choice, cell text (``"③"``, ``"2;4"``), several choices, or None (blank)."""
@@ -351,9 +350,9 @@ def read_dataframe(frame: Any, bank: Bank, *, skip_bad: bool = False) -> Sheets:
     student = next((c for c, low in zip(frame.columns, lower, strict=True) if low in STUDENT_HEADERS), None)
     if student is None:
         raise InputError("the DataFrame has no student column", hint=LAYOUT_HINT)
-    qid = next((c for c, low in zip(frame.columns, lower, strict=True) if low in _ID_HEADERS and str(c) not in ids),
+    qid = next((c for c, low in zip(frame.columns, lower, strict=True) if low in ID_HEADERS and str(c) not in ids),
                None)
-    answer = next((c for c, low in zip(frame.columns, lower, strict=True) if low in _ANSWER_HEADERS), None)
+    answer = next((c for c, low in zip(frame.columns, lower, strict=True) if low in ANSWER_HEADERS), None)
     index = {q.id: j for j, q in enumerate(bank.questions)}
     if qid is not None and answer is not None:
         out = _Collector(_Coder(bank.questions), len(bank.questions), skip_bad=skip_bad)

@@ -9,12 +9,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from examqa.cohort._models import CohortSummary, ItemStats
-from examqa.grading import Grader
-from examqa.models import Edition, Marks, Question
-from examqa.plugins import ExamEntry
-from examqa.report import Report, ToPass
-from examqa.scoring import Tally, format_points, item_session, report_from_tallies, score
-from examqa.topass import by_subject
+from examqa.exams.grading import Grader
+from examqa.exams.models import Edition, Marks, Question
+from examqa.exams.plugins import ExamEntry
+from examqa.exams.report import Report, ToPass
+from examqa.exams.scoring import Tally, format_points, item_session, report_from_tallies, score
+from examqa.exams.topass import by_subject
 
 if TYPE_CHECKING:
     import numpy as np
@@ -179,9 +179,9 @@ class Cohort:
     def _reports(self, rows: Iterable[int]) -> Iterator[Report]:
         """Students' reports without ``items``, equal to ``report(name)`` less its items.
 
-        What ``score`` counts on one sheet's items (:func:`~examqa.scoring.tally_of`) is counted for every
+        What ``score`` counts on one sheet's items (:func:`~examqa.exams.scoring.tally_of`) is counted for every
         student at once; the verdict, the reasons and the rest come from
-        :func:`~examqa.scoring.report_from_tallies`, which ``score`` calls too.
+        :func:`~examqa.exams.scoring.report_from_tallies`, which ``score`` calls too.
         """
         g = self._graded
         template = g.template

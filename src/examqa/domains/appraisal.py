@@ -1,9 +1,0 @@
-"""Domain plugin: appraisal — the 감정평가사 1차 (`appraiser`)."""
-
-from examqa.domains import builtin_domain
-from examqa.plugins import Domain
-
-
-def plugin() -> Domain:
-    """Entry point of the ``examqa.plugins`` group."""
-    return builtin_domain("appraisal", "appraiser")

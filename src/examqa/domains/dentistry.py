@@ -1,9 +1,0 @@
-"""Domain plugin: dentistry — the 치과의사 국가시험 (`dentist`)."""
-
-from examqa.domains import builtin_domain
-from examqa.plugins import Domain
-
-
-def plugin() -> Domain:
-    """Entry point of the ``examqa.plugins`` group."""
-    return builtin_domain("dentistry", "dentist")

@@ -1,9 +1,0 @@
-"""Domain plugin: herbal-pharmacy — the 한약사 국가시험 (`herbal-pharmacist`)."""
-
-from examqa.domains import builtin_domain
-from examqa.plugins import Domain
-
-
-def plugin() -> Domain:
-    """Entry point of the ``examqa.plugins`` group."""
-    return builtin_domain("herbal-pharmacy", "herbal-pharmacist")

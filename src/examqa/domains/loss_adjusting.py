@@ -1,9 +1,0 @@
-"""Domain plugin: loss-adjusting — the 손해사정사 1차 (`loss-adjuster`)."""
-
-from examqa.domains import builtin_domain
-from examqa.plugins import Domain
-
-
-def plugin() -> Domain:
-    """Entry point of the ``examqa.plugins`` group."""
-    return builtin_domain("loss-adjusting", "loss-adjuster")

@@ -1,9 +1,0 @@
-"""Domain plugin: medicine — the 의사 국가시험 (`physician`)."""
-
-from examqa.domains import builtin_domain
-from examqa.plugins import Domain
-
-
-def plugin() -> Domain:
-    """Entry point of the ``examqa.plugins`` group."""
-    return builtin_domain("medicine", "physician")

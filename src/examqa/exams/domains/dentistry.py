@@ -1,0 +1,9 @@
+"""Domain plugin: dentistry — the 치과의사 국가시험 (`dentist`)."""
+
+from examqa.exams.domains import builtin_domain
+from examqa.exams.plugins import Domain
+
+
+def plugin() -> Domain:
+    """Entry point of the ``examqa.plugins`` group."""
+    return builtin_domain("dentistry", "dentist")

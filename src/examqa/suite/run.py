@@ -1,0 +1,286 @@
+"""Several exams × both modes of a hybrid model in one call: ``evaluate_suite`` and ``aevaluate_suite``.
+
+The suite is a set of ordinary runs, one per (exam, mode), each in its own directory and each
+resumable on its own::
+
+    OUT/suite.json                      what the suite is (exams, modes, bank, options)
+    OUT/<exam>/<mode>/                  a run directory (docs/runs.md): manifest, samples, reports
+    OUT/suite-report.json/.md/.html     the table: exam × mode → verdict, mean, weakest subject …
+
+A bank may hold several exams' rows (a KMMLU-Pro file, a folder per exam): it is routed once; rows of
+licences no installed plugin provides are counted and named in the report. With both modes, each
+exam's two runs are compared (:func:`examqa.comparison.runs.compare`, non-reasoning as the baseline): per-subject
+deltas, verdicts that flip, items right in one mode only, an exact McNemar test, and the price of
+reasoning (extra tokens per extra correct answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from examqa._version import __version__
+from examqa.backends.base import Backend
+from examqa.banks import Bank, RoutedBank, bank_for_exam, route_bank
+from examqa.comparison.models import PairComparison
+from examqa.errors import InputError
+from examqa.exams.plugins import registry
+from examqa.exams.report import Report
+from examqa.runs.options import Mode, SuiteOptions, validated
+from examqa.runs.runner import RunProgress, aevaluate, evaluate
+
+SUITE_SCHEMA_VERSION = 1
+SUITE_FILE = "suite.json"
+MODES: tuple[Mode, ...] = ("reasoning", "non-reasoning")
+
+
+class ModeReport(Report):
+    """One (exam, mode) of a suite: the exam's full report, and the mode it ran in."""
+
+    mode: Mode
+
+
+class SuiteRow(BaseModel):
+    """One line of the suite table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    exam: str
+    exam_name: str
+    mode: Mode
+    passed: bool
+    complete: bool = Field(description="Every item has all its samples graded (nothing for --resume to do).")
+    percent: float = Field(description="The total as the pass rule reads it (points %, or the mean).")
+    weakest: str | None = Field(description="The subject (or merged 과락 group) closest to its floor.")
+    weakest_margin: float | None = Field(description="Its percent minus the floor percent (negative: 과락).")
+    pass_probability: float | None
+    no_answer_rate: float
+    truncated_rate: float
+    completion_tokens: int
+    cost: float | None = None
+    currency: str | None = None
+    out: str = Field(description="The sub-run directory.")
+
+
+class SuiteReport(BaseModel):
+    """A suite: every (exam, mode) report, the table, and each exam's two modes compared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int = SUITE_SCHEMA_VERSION
+    model: str
+    backend: str
+    protocol: str
+    bank: str | None
+    exams: tuple[str, ...]
+    modes: tuple[Mode, ...]
+    results: tuple[ModeReport, ...] = Field(description="One full report per (exam, mode), with its mode.")
+    rows: tuple[SuiteRow, ...]
+    passes: dict[str, str] = Field(description="Per mode: 'passes k of n'.")
+    unrouted: dict[str, int] = Field(default_factory=dict,
+                                     description="Rows of licences no installed plugin provides, by name.")
+    not_selected: dict[str, int] = Field(default_factory=dict,
+                                         description="Rows of installed exams not asked for, by exam.")
+    mode_comparisons: dict[str, PairComparison] = Field(
+        default_factory=dict, description="Per exam run in both modes: reasoning against non-reasoning.")
+    incomplete: int = Field(0, description="Sub-runs with samples still to grade (--resume finishes them).")
+    out: str
+
+    def to_markdown(self) -> str:
+        """The suite as Markdown."""
+        from examqa.reports import suite_markdown
+
+        return suite_markdown(self)
+
+    def to_html(self) -> str:
+        """The suite as a self-contained HTML page."""
+        from examqa.reports import suite_html
+
+        return suite_html(self)
+
+
+# ------------------------------------------------------------------------------------ planning
+
+
+def resolve_exams(exams: str | Sequence[str]) -> list[str] | None:
+    """``"all"`` → None (every installed exam the bank holds); ``"a,b"`` or a list → the ids, checked."""
+    if isinstance(exams, str):
+        if exams.strip() == "all":
+            return None
+        exams = [e.strip() for e in exams.split(",") if e.strip()]
+    ids = list(dict.fromkeys(exams))
+    if not ids:
+        raise InputError("no exams named", hint="give exam ids separated by commas, or all")
+    known = registry()
+    for exam in ids:
+        if exam not in known:
+            from examqa.errors import UnknownExamError
+
+            raise UnknownExamError(f"unknown exam {exam!r}; known exams: {', '.join(sorted(known))} "
+                                   "(see `examqa exams`)")
+    return ids
+
+
+def _banks(exams: list[str] | None, bank: Path | str | Bank,
+           fmt: str | None) -> tuple[dict[str, Bank], RoutedBank | None]:
+    if isinstance(bank, Bank):
+        if exams is None or len(exams) != 1:
+            raise InputError("a suite of several exams needs a bank path (a multi-exam file or folder)")
+        return {exams[0]: bank}, None
+    if exams is not None and len(exams) == 1:
+        one, routed = bank_for_exam(bank, exams[0], fmt)
+        return {exams[0]: one}, routed
+    routed = route_bank(bank, exams, fmt)
+    order = list(registry())
+    return {e: routed.banks[e] for e in sorted(routed.banks, key=order.index)}, routed
+
+
+def _suite_options(options: dict[str, Any]) -> SuiteOptions:
+    opts: SuiteOptions = validated(SuiteOptions, options)
+    if "modes" not in options and "thinking" in options:  # --no-thinking alone: that one mode
+        opts = opts.model_copy(update={"modes": ("reasoning",) if opts.thinking else ("non-reasoning",)})
+    if opts.resume and opts.out is None:
+        raise InputError("resume needs out (the suite directory to finish)")
+    from examqa.prompts.protocols import get_protocol
+
+    get_protocol(opts.protocol)  # an unknown protocol is refused before anything is written
+    return opts
+
+
+def _sub_options(opts: SuiteOptions, out: Path, mode: Mode) -> dict[str, Any]:
+    base = opts.model_dump(exclude={"modes", "out", "resume", "thinking"}, exclude_unset=True)
+    sub = out / mode
+    resume = opts.resume and (sub / "manifest.json").exists()
+    return {**base, "thinking": mode == "reasoning", "out": sub, "resume": resume}
+
+
+def _prepare_out(opts: SuiteOptions, model: str, exams: Sequence[str], bank: Path | str | Bank) -> Path:
+    out = opts.out or Path("runs") / f"suite-{Path(model).name or 'model'}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    if out.exists() and any(out.iterdir()) and not opts.resume:
+        raise InputError(f"suite directory {out} already holds runs",
+                         hint="add --resume to finish it, or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    source = bank.source if isinstance(bank, Bank) else Path(bank)
+    previous: dict[str, Any] = {}
+    if (out / SUITE_FILE).is_file():
+        previous = json.loads((out / SUITE_FILE).read_text(encoding="utf-8"))
+    record = {
+        "schema_version": SUITE_SCHEMA_VERSION, "examqa_version": __version__,
+        "created": previous.get("created", datetime.now(UTC).isoformat(timespec="seconds")),
+        "exams": list(dict.fromkeys([*previous.get("exams", []), *exams])),
+        "modes": list(dict.fromkeys([*previous.get("modes", []), *opts.modes])),
+        "bank": str(Path(source).resolve()) if source is not None else None,
+        "model": model,
+    }
+    tmp = out / f".{SUITE_FILE}.tmp"
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, out / SUITE_FILE)
+    return out
+
+
+# ------------------------------------------------------------------------------------ running
+
+
+def evaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend: Backend, *,
+                   progress: RunProgress | None = None, **options: Any) -> SuiteReport:
+    """Run ``backend``'s model on every exam in ``exams`` (ids, ``"a,b"`` or ``"all"``) in every mode.
+
+    ``options`` are :func:`examqa.evaluate`'s plus ``modes`` (default ``("reasoning",)``). Each
+    (exam, mode) is an ordinary run in ``out/<exam>/<mode>/``, run one after another in this thread;
+    ``resume=True`` finishes whatever is left of every one of them. Returns the suite report, also
+    written to ``out/suite-report.json/.md/.html``.
+    """
+    opts = _suite_options(options)
+    asked = resolve_exams(exams)
+    banks, routed = _banks(asked, bank, opts.bank_format)
+    backend.open()  # a dead server or a missing model fails here, before the suite directory exists
+    out = _prepare_out(opts, backend.info.model, list(banks), bank)
+    results: list[ModeReport] = []
+    for exam, exam_bank in banks.items():
+        for mode in opts.modes:
+            report = evaluate(exam, exam_bank, backend, progress=progress, **_sub_options(opts, out / exam, mode))
+            results.append(ModeReport(**report.model_dump(), mode=mode))
+    return _finish(results, banks, routed, opts, backend, out, bank)
+
+
+async def aevaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend: Backend, *,
+                          progress: RunProgress | None = None, **options: Any) -> SuiteReport:
+    """:func:`evaluate_suite` on the running event loop, every (exam, mode) run at once.
+
+    The runs share the backend's concurrency budget, so a server stays busy across the ends of runs.
+    """
+    opts = _suite_options(options)
+    asked = resolve_exams(exams)
+    banks, routed = _banks(asked, bank, opts.bank_format)
+    await backend.aopen()
+    out = _prepare_out(opts, backend.info.model, list(banks), bank)
+    jobs = [(exam, mode) for exam in banks for mode in opts.modes]
+    reports = await asyncio.gather(*(aevaluate(exam, banks[exam], backend, progress=progress,
+                                               **_sub_options(opts, out / exam, mode)) for exam, mode in jobs))
+    results = [ModeReport(**r.model_dump(), mode=mode) for r, (_, mode) in zip(reports, jobs, strict=True)]
+    return _finish(results, banks, routed, opts, backend, out, bank)
+
+
+# ------------------------------------------------------------------------------------ the report
+
+
+def _weakest(report: Report) -> tuple[str | None, float | None]:
+    """The subject or merged group with the least margin over the floor, and that margin."""
+    floor = float(report.total.floor_percent)
+    units = [(g.name, g.percent) for g in report.groups]
+    grouped = {s for g in report.groups for s in g.subjects}
+    units += [(s.name, s.percent) for s in report.subjects if s.name not in grouped]
+    if not units:
+        return None, None
+    name, percent = min(units, key=lambda u: u[1])
+    return name, round(percent - floor, 4)
+
+
+def _row(report: ModeReport, out: Path) -> SuiteRow:
+    run = report.run
+    weakest, margin = _weakest(report)
+    return SuiteRow(
+        exam=report.exam, exam_name=report.exam_name, mode=report.mode, passed=report.passed,
+        complete=run is None or run.missing == 0, percent=report.total.percent, weakest=weakest,
+        weakest_margin=margin, pass_probability=run.pass_probability if run else None,
+        no_answer_rate=run.no_answer_rate if run else 0.0, truncated_rate=run.truncated_rate if run else 0.0,
+        completion_tokens=run.completion_tokens if run else 0, cost=run.cost if run else None,
+        currency=run.currency if run else None, out=str(out / report.exam / report.mode),
+    )
+
+
+def _finish(results: list[ModeReport], banks: dict[str, Bank], routed: RoutedBank | None, opts: SuiteOptions,
+            backend: Backend, out: Path, bank: Path | str | Bank) -> SuiteReport:
+    from examqa.comparison.runs import compare
+
+    rows = tuple(_row(r, out) for r in results)
+    passes = {}
+    for mode in opts.modes:
+        mine = [r for r in rows if r.mode == mode]
+        passes[mode] = f"passes {sum(r.passed for r in mine)} of {len(mine)}"
+    comparisons: dict[str, PairComparison] = {}
+    if set(MODES) <= set(opts.modes):
+        for exam in banks:
+            pair = compare([out / exam / "non-reasoning", out / exam / "reasoning"],
+                           labels=["non-reasoning", "reasoning"])
+            comparisons[exam] = pair.pairs[0]
+    report = SuiteReport(
+        model=backend.info.model, backend=backend.info.name, protocol=opts.protocol,
+        bank=str(bank) if not isinstance(bank, Bank) else (str(bank.source) if bank.source else None),
+        exams=tuple(banks), modes=opts.modes, results=tuple(results), rows=rows, passes=passes,
+        unrouted=dict(routed.unrouted) if routed else {}, not_selected=dict(routed.not_selected) if routed else {},
+        mode_comparisons=comparisons, incomplete=sum(not r.complete for r in rows), out=str(out),
+    )
+    for name, text in (("suite-report.json", report.model_dump_json(indent=2)),
+                       ("suite-report.md", report.to_markdown()), ("suite-report.html", report.to_html())):
+        tmp = out / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out / name)
+    return report
