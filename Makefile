@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine with Python and pip:
 #   make demo   — create .venv, install examqa, grade the bundled sample sheets and run the tiny model end to end
-#   make test   — create .venv, install examqa + test tools and vLLM (own venv), run ruff, mypy and pytest
+#   make test   — create .venv, install examqa + test tools and vLLM (own venv), run ruff, mypy, the import
+#                 contracts (lint-imports) and pytest
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -48,6 +49,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo   # the layers, cycles and private modules (docs/architecture.md)
 
 test: $(STAMP) vllm-venv lint
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
