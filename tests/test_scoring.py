@@ -71,11 +71,11 @@ CUSTOMS = ("관세법개론", "무역영어", "내국소비세법", "회계학")
 @pytest.mark.parametrize(("right", "passed", "reasons"), [
     ((24, 24, 24, 24), True, ()),                                 # 96 of 160: mean exactly 60 passes
     ((40, 40, 8, 8), False, ("내국소비세법 20점 < 40점 (과락)", "회계학 20점 < 40점 (과락)")),  # 96, two 과락
-    ((24, 24, 24, 23), False, ("평균 59.375점 < 60점",)),          # 95 of 160
+    ((24, 24, 24, 23), False, ("평균 59.38점 < 60점",)),           # 95 of 160: a mean is a percent, 2 places
     ((40, 40, 40, 16), True, ()),                                 # 16 correct = 40.0 points: the floor passes
     ((40, 40, 40, 15), False, ("회계학 37.5점 < 40점 (과락)",)),    # mean 84.4 does not save a 과락
     ((40, 40, 40, 14), False, ("회계학 35점 < 40점 (과락)",)),
-    ((16, 16, 16, 16), False, ("평균 40점 < 60점",)),              # every floor met, mean too low
+    ((16, 16, 16, 16), False, ("평균 40.00점 < 60점",)),           # every floor met, mean too low
     ((0, 40, 40, 40), False, ("관세법개론 0점 < 40점 (과락)",)),
     ((15, 40, 40, 15), False, ("관세법개론 37.5점 < 40점 (과락)", "회계학 37.5점 < 40점 (과락)")),
 ])

@@ -2,7 +2,8 @@
 
 Owns the domain model (:class:`Question`, :class:`Blueprint` with its editions, subjects, merged 과락 groups and
 pass rule, :class:`AnswerSheet`), the :class:`Report` a verdict is written in, item grading under the final
-key (:class:`Grader`), scoring in exact arithmetic (:func:`score`), what it takes to pass (:mod:`.topass`),
+key (:class:`Grader`), scoring in exact arithmetic (:func:`score`) and how its numbers are shown
+(:mod:`.display`: never a rounded value across the line it is compared with), what it takes to pass (:mod:`.topass`),
 what an item asks (:mod:`.features`), the registry of exam plugins (:func:`load_exam`; the built-in domains
 in :mod:`.domains`) and where the bundled data lives (:mod:`.resources`).
 

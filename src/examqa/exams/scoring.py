@@ -14,6 +14,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from examqa.errors import InputError
+from examqa.exams import display
 from examqa.exams.grading import Grader, KeyGrader, check_marks
 from examqa.exams.models import Blueprint, Edition, Marks, PassRule, Question, SubjectSpec
 from examqa.exams.report import (
@@ -321,14 +322,16 @@ def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping
             floor_points=floor, passed=ok, group=group, items=t.items, expected_items=spec.items,
             answered=t.answered, correct=t.correct, multiple=t.multiple))
         if group is None and not own_ok:
-            reasons.append(f"{spec.name} {format_points(t.points)}점 < {format_points(floor)}점 (과락)")
-            reasons_en.append(f"{spec.name_en} {format_points(t.points)} < {format_points(floor)} points "
-                              f"(below the {format_points(rule.floor_percent)}% floor)")
+            shown, at = display.points(t.points, floor), display.line(floor)
+            reasons.append(f"{spec.name} {shown}점 < {at}점 (과락)")
+            reasons_en.append(f"{spec.name_en} {shown} < {at} points "
+                              f"(below the {display.line(rule.floor_percent)}% floor)")
     for gr in groups:
         if not gr.passed:
-            reasons.append(f"{gr.name} {format_points(gr.points)}점 < {format_points(gr.floor_points)}점 (과락, 합산)")
-            reasons_en.append(f"{gr.name_en} {format_points(gr.points)} < {format_points(gr.floor_points)} points "
-                              f"(below the {format_points(rule.floor_percent)}% floor of the merged group)")
+            shown, at = display.points(gr.points, gr.floor_points), display.line(gr.floor_points)
+            reasons.append(f"{gr.name} {shown}점 < {at}점 (과락, 합산)")
+            reasons_en.append(f"{gr.name_en} {shown} < {at} points "
+                              f"(below the {display.line(rule.floor_percent)}% floor of the merged group)")
 
     total_pts = _sum(t.points for t in tallies.values())
     total_max = _sum(t.max_points for t in tallies.values())
@@ -338,15 +341,15 @@ def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping
     if rule.basis == "subject_mean":
         total_pct = measure
         if not total_ok:
-            reasons.append(f"평균 {format_points(measure)}점 < {format_points(rule.total_percent)}점")
-            reasons_en.append(f"mean {format_points(measure)} < {format_points(rule.total_percent)} points")
+            shown, at = display.percent(measure, rule.total_percent), display.line(rule.total_percent)
+            reasons.append(f"평균 {shown}점 < {at}점")
+            reasons_en.append(f"mean {shown} < {at} points")
     else:
         total_pct = _pct(total_pts, total_max)
         if not total_ok:
-            reasons.append(f"총점 {format_points(total_pts)}점 < {format_points(line)}점 "
-                           f"({format_points(rule.total_percent)}% 미달)")
-            reasons_en.append(f"total {format_points(total_pts)} < {format_points(line)} points "
-                              f"(below {format_points(rule.total_percent)}%)")
+            shown, at = display.points(total_pts, line), display.line(line)
+            reasons.append(f"총점 {shown}점 < {at}점 ({display.line(rule.total_percent)}% 미달)")
+            reasons_en.append(f"total {shown} < {at} points (below {display.line(rule.total_percent)}%)")
 
     passed = total_ok and all(s.passed for s in subjects)
     return Report(
