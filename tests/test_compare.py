@@ -265,11 +265,12 @@ def test_json_markdown_and_html(two_modes: tuple[Path, Path]) -> None:
     assert again == c and json.loads(c.model_dump_json())["schema_version"] == 1
     md = c.to_markdown()
     assert "FAIL → PASS" in md and "p = 0.125" in md and "think\\|ing" in md
-    assert "| 보험계약법 | 8 | 25 | 75 | +50 |" in md
+    assert "| 보험계약법 | 8 | 25.00 | 75.00 | +50.00 |" in md  # percents: two decimals, as everywhere
     page = c.to_html()
     assert page.startswith("<!doctype html>") and "<svg" in page and "40% 과락선" in page and "60% 합격선" in page
     assert "<b>plain</b>" not in page and "&lt;b&gt;plain&lt;/b&gt; &amp; co" in page
-    svg = ElementTree.fromstring(re.search(r"<svg.*?</svg>", page, re.S).group(0))  # type: ignore[union-attr]
+    chart = re.search(r'<svg[^>]*aria-label="per-subject percent of each run".*?</svg>', page, re.S)
+    svg = ElementTree.fromstring(chart.group(0))  # type: ignore[union-attr]
     bars = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.find("{http://www.w3.org/2000/svg}title")
             is not None]
     assert len(bars) == 2 * 4  # two runs × (three subjects + the mean)

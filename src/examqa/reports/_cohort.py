@@ -15,9 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from examqa.exams.scoring import format_points as num
+from examqa.reports._markdown import md
+from examqa.reports._words import line as line_text
+from examqa.reports._words import percent
 
 if TYPE_CHECKING:  # result types of the stages above: annotations only
-    from examqa.cohort import Cohort, CohortSummary, ItemFlag
+    from examqa.cohort import Cohort, CohortSummary, ItemFlag, Placement
 
 SPARK = "▁▂▃▄▅▆▇█"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -48,6 +51,12 @@ def headline(s: CohortSummary) -> str:
             f"{s.failed_floor_only:,} · {total}만 {s.failed_total_only:,} · 둘 다 {s.failed_both:,}")
 
 
+def placed_percent(p: Placement, s: CohortSummary) -> str:
+    """A placed run's total, on its side of the total line (a pass reached it; a fail says nothing of which
+    line it missed, so the figure decides)."""
+    return percent(p.total_percent, s.total_percent, reaches=True if p.passed else None)
+
+
 def near_misses(s: CohortSummary, upto: int = 5) -> str | None:
     """``합격까지 정답 1개: 32명 · 2개: 41명 …`` for the closest failures, or None when nobody failed."""
     if not s.to_pass:
@@ -72,11 +81,13 @@ def print_cohort(cohort: Cohort, console: Console, *, max_flags: int = 20) -> No
     for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for d in s.subjects:
-        cells = [d.name + (" ᴳ" if d.group else ""), f"{d.mean_percent:.1f}", f"{d.median_percent:.1f}",
+        cells = [d.name + (" ᴳ" if d.group else ""), percent(d.mean_percent, s.floor_percent),
+                 percent(d.median_percent, s.floor_percent),
                  f"{d.below_floor:,}"] + ([f"{d.failed_floor:,}"] if merged else [])
         table.add_row(*cells, "—" if d.kr20 is None else f"{d.kr20:.2f}", sparkline(d.histogram))
     total = "평균" if s.basis == "subject_mean" else "총점"
-    table.add_row(f"[bold]{total}[/]", f"[bold]{s.mean_percent:.1f}[/]", "", "", *([""] if merged else []),
+    table.add_row(f"[bold]{total}[/]", f"[bold]{percent(s.mean_percent, s.total_percent)}[/]", "", "",
+                  *([""] if merged else []),
                   "—" if s.kr20 is None else f"{s.kr20:.2f}", "", end_section=True)
     console.print(table)
     if (line := near_misses(s)) is not None:
@@ -98,7 +109,7 @@ def print_cohort(cohort: Cohort, console: Console, *, max_flags: int = 20) -> No
         p = s.placement
         who = p.model or p.run
         parts = ", ".join(f"{x.name} {x.percentile:.0f}" for x in p.subjects)
-        console.print(f"모델 {who}: {'합격' if p.passed else '불합격'} {p.total_percent:.1f}% — 백분위 "
+        console.print(f"모델 {who}: {'합격' if p.passed else '불합격'} {placed_percent(p, s)}% — 백분위 "
                       f"{p.percentile:.1f} (순위 {p.rank:,}/{s.students:,}); 과목별 백분위: {parts}",
                       markup=False, highlight=False)
     for bad in s.bad:
@@ -110,28 +121,26 @@ def print_cohort(cohort: Cohort, console: Console, *, max_flags: int = 20) -> No
         console.print(f"  note: {note}", style="dim", markup=False, highlight=False)
 
 
-def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-
-
 def _flag_row(f: ItemFlag) -> str:
-    return f"| {_md(f.id)} | {_md(f.subject)} | {FLAG_WORDS[f.kind]} | {_md(f.message)} |"
+    return f"| {md(f.id)} | {md(f.subject)} | {FLAG_WORDS[f.kind]} | {md(f.message)} |"
 
 
 def cohort_markdown(cohort: Cohort) -> str:
     """The cohort as Markdown: headline, subjects, near misses, flags, items, placement, bad sheets, notes."""
     s = cohort.summary
     total = "평균" if s.basis == "subject_mean" else "총점"
-    out = [f"# {s.exam_name} ({s.exam_name_en}) — 모의고사 {s.students:,}명", "", f"**{headline(s)}**", "",
-           f"Pass rule: {s.pass_rule}", "", "## 과목별 분포", "",
-           "| 과목 | 문항 | 평균 % | 중앙 % | 40% 미만 | 과락 | KR-20 | 분포 |",
+    out = [f"# {md(s.exam_name)} ({md(s.exam_name_en)}) — 모의고사 {s.students:,}명", "", f"**{md(headline(s))}**",
+           "", f"Pass rule: {md(s.pass_rule)}", "", "## 과목별 분포", "",
+           f"| 과목 | 문항 | 평균 % | 중앙 % | {line_text(s.floor_percent)}% 미만 | 과락 | KR-20 | 분포 |",
            "|---|---:|---:|---:|---:|---:|---:|---|"]
     for d in s.subjects:
-        group = f" ({_md(d.group)})" if d.group else ""
-        out.append(f"| {_md(d.name)}{group} | {d.items} | {d.mean_percent:.1f} | {d.median_percent:.1f} | "
+        group = f" ({md(d.group)})" if d.group else ""
+        out.append(f"| {md(d.name)}{group} | {d.items} | {percent(d.mean_percent, s.floor_percent)} | "
+                   f"{percent(d.median_percent, s.floor_percent)} | "
                    f"{d.below_floor:,} | {d.failed_floor:,} | {'—' if d.kr20 is None else f'{d.kr20:.2f}'} | "
                    f"`{sparkline(d.histogram)}` |")
-    out.append(f"| **{total}** | | **{s.mean_percent:.1f}** | | | | {'—' if s.kr20 is None else f'{s.kr20:.2f}'} | |")
+    out.append(f"| **{total}** | | **{percent(s.mean_percent, s.total_percent)}** | | | | "
+               f"{'—' if s.kr20 is None else f'{s.kr20:.2f}'} | |")
     if (line := near_misses(s, upto=10)) is not None:
         out += ["", line]
     out += ["", f"## 문항 경고 ({len(s.flags)})", ""]
@@ -144,20 +153,20 @@ def cohort_markdown(cohort: Cohort) -> str:
     for i in cohort.items:
         shares = " ".join(f"{x:.0%}" for x in i.option_shares)
         disc = "—" if i.discrimination is None else f"{i.discrimination:+.2f}"
-        out.append(f"| {_md(i.id)} | {_md(i.subject)} | {','.join(map(str, i.key))} | {i.difficulty:.0%} | {disc} | "
+        out.append(f"| {md(i.id)} | {md(i.subject)} | {','.join(map(str, i.key))} | {i.difficulty:.0%} | {disc} | "
                    f"{shares} | {i.blank:.0%} | {i.multiple:.0%} |")
     if s.placement is not None:
         p = s.placement
-        out += ["", "## 모델 위치 Placement", "", f"{_md(p.model or p.run)}: {'PASS' if p.passed else 'FAIL'}, "
-                f"{p.total_percent:.1f}% — percentile {p.percentile:.1f}, rank {p.rank:,} of {s.students:,}", "",
+        out += ["", "## 모델 위치 Placement", "", f"{md(p.model or p.run)}: {'PASS' if p.passed else 'FAIL'}, "
+                f"{placed_percent(p, s)}% — percentile {p.percentile:.1f}, rank {p.rank:,} of {s.students:,}", "",
                 "| 과목 | 점수 | 백분위 |", "|---|---:|---:|"]
-        out += [f"| {_md(x.name)} | {num(x.points)} | {x.percentile:.1f} |" for x in p.subjects]
+        out += [f"| {md(x.name)} | {num(x.points)} | {x.percentile:.1f} |" for x in p.subjects]
     if s.bad:
         out += ["", f"## Left out ({len(s.bad)})", ""]
-        out += [f"- {_md(b.student or '?')} ({_md(b.path or '')}{':' + str(b.line) if b.line else ''}): "
-                f"{_md(b.message)}" for b in s.bad]
+        out += [f"- {md(b.student or '?')} ({md(b.path or '')}{':' + str(b.line) if b.line else ''}): "
+                f"{md(b.message)}" for b in s.bad]
     if s.notes:
-        out += ["", "## Notes", ""] + [f"- {_md(n)}" for n in s.notes]
+        out += ["", "## Notes", ""] + [f"- {md(n)}" for n in s.notes]
     return "\n".join(out) + "\n"
 
 

@@ -1,28 +1,44 @@
-"""Rendering a :class:`~examqa.exams.report.Report`: a rich terminal table, Markdown, and self-contained HTML."""
+"""Rendering a :class:`~examqa.exams.report.Report` (a sheet, or a model's run): a rich terminal table,
+Markdown, and a self-contained HTML page in the reports' one design (:mod:`._parts`).
+
+The three take their rows, words and figures from :mod:`._words`, so a number reads the same in each.
+"""
 
 from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from examqa.exams.report import Report
-from examqa.exams.scoring import format_points as num
 from examqa.exams.topass import to_pass_line
+from examqa.reports._markdown import bold, md, table
+from examqa.reports._words import (
+    Row,
+    basis_word,
+    header_facts,
+    line,
+    percent,
+    reading_lines,
+    run_figures,
+    sheet_rows,
+    verdict,
+    verdict_line,
+)
+
+if TYPE_CHECKING:
+    from examqa.exams.report import ItemResult
+
+__all__ = ["print_report", "reading_lines", "to_html", "to_markdown", "verdict_line"]
+
+HEAD = ("과목 Subject", "교시", "문항", "정답", "점수", "만점", "%")
 
 
-def verdict_line(report: Report) -> str:
-    """One line: PASS/FAIL, the total against its line, and why it failed."""
-    word = "합격 PASS" if report.passed else "불합격 FAIL"
-    t = report.total
-    basis = "평균" if t.basis == "subject_mean" else "총점"
-    line = (f"{word} — {report.exam_name} ({report.exam}, {report.edition}): {basis} {t.percent:g}% "
-            f"(기준 {num(t.threshold_percent)}%)")
-    if report.reasons:
-        line += " — " + "; ".join(report.reasons)
-    if not report.complete:
-        line += " [부분 시험지 / partial paper]"
-    return line
+def _floor_head(report: Report) -> str:
+    return f"{line(report.total.floor_percent)}% 선"
 
 
 def _styled(text: str, style: str) -> Text:
@@ -32,52 +48,40 @@ def _styled(text: str, style: str) -> Text:
     return out
 
 
+# --------------------------------------------------------------------------------------------- terminal
+
+
 def print_report(report: Report, console: Console) -> None:
-    """The subject table, the total against 60 %, the verdict, reasons and notes."""
+    """The subject table, the total against its line, the verdict, reasons and notes."""
     # Text, not markup strings, and emoji=False: the first :code: rich looks for imports its table of
     # 4,000 emoji (~10 ms, 3 % of grading a sheet); no exam name, reason or note means one, and a subject
     # name with [brackets] must not be read as markup. The output is the same, colours included.
-    passed, floored = _styled("통과", "green"), _styled("과락", "red")
-    table = Table(title=Text(f"{report.exam_name} · {report.exam_name_en} · edition {report.edition}",
-                             style="table.title"))
-    table.add_column(Text("과목 Subject"))
-    for header in ("교시", "문항", "정답", "점수", "만점", "%", "40% 선"):
-        table.add_column(Text(header), justify="right")
-    table.add_column(Text("결과"), justify="center")
-    for s in report.subjects:
-        name = Text(s.name)
-        if s.group:  # pooled: the group row below decides
-            name.append(" ")
-            name.append("ᴳ", style="dim")
-        items = f"{s.items}" + (f"/{s.expected_items}" if s.expected_items and s.expected_items != s.items else "")
-        table.add_row(name, *map(Text, (str(s.session or ""), items, str(s.correct), num(s.points),
-                                        num(s.max_points), f"{s.percent:.2f}", num(s.floor_points))),
-                      passed if s.passed else floored)
-    for g in report.groups:
-        table.add_row(_styled(f"ᴳ 합산 {g.name}", "italic"), Text(), Text(), Text(), Text(num(g.points)),
-                      Text(num(g.max_points)), Text(f"{g.percent:.2f}"), Text(num(g.floor_points)),
-                      passed if g.passed else floored)
-    t = report.total
-    total_label = "평균 Mean" if t.basis == "subject_mean" else "총점 Total"
-    table.add_row(_styled(total_label, "bold"), Text(), Text(), Text(), _styled(num(t.points), "bold"),
-                  Text(num(t.max_points)), _styled(f"{t.percent:.2f}", "bold"), Text(f"{num(t.threshold_percent)}%"),
-                  passed if t.passed else _styled("미달", "red"), end_section=True)
-    console.print(table)
+    table_ = Table(title=Text(f"{report.exam_name} · {report.exam_name_en} · edition {report.edition}",
+                              style="table.title"))
+    table_.add_column(Text(HEAD[0]))
+    for head in (*HEAD[1:], _floor_head(report)):
+        table_.add_column(Text(head), justify="right")
+    table_.add_column(Text("결과"), justify="center")
+    for row in sheet_rows(report):
+        result = _styled(row.result, "green" if row.passed else "red")
+        if row.kind == "subject":
+            name = Text(row.name)
+            if row.group:  # pooled: the group row below decides
+                name.append(" ")
+                name.append("ᴳ", style="dim")
+            cells = (row.session, row.items, row.correct, row.points, row.max_points, row.percent, row.line)
+            table_.add_row(name, *map(Text, cells), result)
+        elif row.kind == "group":
+            table_.add_row(_styled(f"ᴳ 합산 {row.name}", "italic"), Text(), Text(), Text(), Text(row.points),
+                           Text(row.max_points), Text(row.percent), Text(row.line), result)
+        else:
+            table_.add_row(_styled(f"{row.name} {row.name_en}", "bold"), Text(), Text(row.items),
+                           Text(row.correct), _styled(row.points, "bold"), Text(row.max_points),
+                           _styled(row.percent, "bold"), Text(row.line), result, end_section=True)
+    console.print(table_)
     if report.run is not None:
-        r = report.run
-        line = (f"model {r.model} ({r.backend}, {'reasoning' if r.reasoning else 'non-reasoning'}), "
-                f"{r.samples_per_item} sample(s)/item: no answer {r.no_answer} ({r.no_answer_rate:.1%}), "
-                f"truncated {r.truncated} ({r.truncated_rate:.1%}), errors {r.errors}; "
-                f"tokens in {r.prompt_tokens:,} / out {r.completion_tokens:,}")
-        if r.reasoning_tokens is not None:
-            line += f" (reasoning {r.reasoning_tokens:,})"
-        if r.pass_probability is not None and r.samples_per_item > 1:
-            line += f"; P(pass) ≈ {r.pass_probability:.3f}"
-        if r.cost is not None:
-            line += f"; cost {r.cost:.4f} {r.currency}"
-            if r.cost_per_pass is not None:
-                line += f" ({r.cost_per_pass:.4f} per passed exam)"
-        console.print(line, markup=False, highlight=False, emoji=False)
+        figures = [f for f in run_figures(report) if not f[0].endswith(" reading")]
+        console.print(" · ".join(f"{k} {v}" for k, v in figures), markup=False, highlight=False, emoji=False)
         for reading in reading_lines(report):
             console.print(f"  {reading}", markup=False, highlight=False, emoji=False)
     style = "bold green" if report.passed else "bold red"
@@ -90,150 +94,204 @@ def print_report(report: Report, console: Console) -> None:
         console.print(f"  note: {note}", style="dim", markup=False, highlight=False, emoji=False)
 
 
-def reading_lines(report: Report) -> list[str]:
-    """One line per extra reading of a run (``--protocol kmmlu-pro``: the paper's regex), in words."""
-    if report.run is None:
-        return []
-    return [f"{name} reading: {r.correct}/{r.items} items right ({r.accuracy:.1f}%), total {r.percent:g}% "
-            f"→ {'PASS' if r.passed else 'FAIL'}; reads {r.disagreements} sample(s) differently from examqa"
-            for name, r in report.run.readings.items()]
+# --------------------------------------------------------------------------------------------- Markdown
+
+
+def _md_row(row: Row) -> list[str]:
+    if row.kind == "subject":
+        group = f" ({md(row.group)})" if row.group else ""
+        name = f"{md(row.name)} · {md(row.name_en)}{group}"
+        return [name, row.session, row.items, row.correct, row.points, row.max_points, row.percent, row.line,
+                row.result]
+    if row.kind == "group":
+        return [f"합산 {md(row.name)}", "", "", "", row.points, row.max_points, row.percent, row.line, row.result]
+    return [bold(f"{row.name} {row.name_en}"), "", row.items, row.correct, bold(row.points), row.max_points,
+            bold(row.percent), row.line, row.result]
 
 
 def to_markdown(report: Report) -> str:
-    """The report as Markdown: verdict, subject table, run figures, reasons and notes."""
-    out = [f"# {report.exam_name} ({report.exam_name_en}) — {'PASS' if report.passed else 'FAIL'}", "",
-           verdict_line(report), "", f"Pass rule: {report.pass_rule}", "",
-           "| 과목 Subject | 문항 | 정답 | 점수 | 만점 | % | 40% 선 | 결과 |",
-           "|---|---:|---:|---:|---:|---:|---:|:-:|"]
-    for s in report.subjects:
-        group = f" ({s.group})" if s.group else ""
-        out.append(f"| {s.name} · {s.name_en}{group} | {s.items} | {s.correct} | {num(s.points)} | "
-                   f"{num(s.max_points)} | {s.percent:g} | {num(s.floor_points)} | "
-                   f"{'통과' if s.passed else '과락'} |")
-    for g in report.groups:
-        out.append(f"| 합산 {g.name} | | | {num(g.points)} | {num(g.max_points)} | {g.percent:g} | "
-                   f"{num(g.floor_points)} | {'통과' if g.passed else '과락'} |")
-    t = report.total
-    out.append(f"| **{'평균' if t.basis == 'subject_mean' else '총점'}** | | | **{num(t.points)}** | "
-               f"{num(t.max_points)} | **{t.percent:g}** | {num(t.threshold_percent)}% | "
-               f"{'통과' if t.passed else '미달'} |")
+    """The report as Markdown: header facts, verdict, subject table, run figures, reasons and notes."""
+    out = [f"# {md(report.exam_name)} ({md(report.exam_name_en)}) — {verdict(report.passed)}", "",
+           " · ".join(f"{k} **{md(v)}**" for k, v in header_facts(report)), "",
+           md(verdict_line(report)), "", f"Pass rule: {md(report.pass_rule)}", ""]
+    out += table([*HEAD, _floor_head(report), "결과"], "lrrrrrrrc", (_md_row(r) for r in sheet_rows(report)))
     if report.run is not None:
-        r = report.run
-        out += ["", "## Run", "", "| | |", "|---|---|",
-                f"| model | {r.model} ({r.backend}) |", f"| mode | {'reasoning' if r.reasoning else 'non-reasoning'} |",
-                f"| samples per item | {r.samples_per_item} |", f"| generated | {r.generated} |",
-                f"| no answer | {r.no_answer} ({r.no_answer_rate:.1%}) |",
-                f"| truncated | {r.truncated} ({r.truncated_rate:.1%}) |", f"| errors | {r.errors} |",
-                f"| tokens in / out | {r.prompt_tokens:,} / {r.completion_tokens:,} |"]
-        if r.reasoning_tokens is not None:
-            out.append(f"| reasoning tokens | {r.reasoning_tokens:,} |")
-        if r.pass_probability is not None:
-            out.append(f"| P(pass) | {r.pass_probability:.4f} |")
-        if r.wall_seconds is not None:
-            out.append(f"| wall time | {r.wall_seconds:.1f} s |")
-        if r.cost is not None:
-            per = f", {r.cost_per_pass:.4f} per passed exam" if r.cost_per_pass is not None else ""
-            out.append(f"| cost | {r.cost:.4f} {r.currency}{per} |")
-        if r.protocol != "examqa":
-            out.append(f"| protocol | {r.protocol} |")
-        out += [f"| {line.split(' reading: ')[0]} reading | {line.split(' reading: ')[1]} |"
-                for line in reading_lines(report)]
+        out += ["", "## Run", ""]
+        out += table(["", ""], "ll", ([md(k), md(v)] for k, v in run_figures(report)))
     if report.reasons:
-        out += ["", "## Reasons", ""] + [f"- {k} — {e}" for k, e in zip(report.reasons, report.reasons_en,
-                                                                          strict=True)]
+        out += ["", "## Reasons", ""] + [f"- {md(k)} — {md(e)}" for k, e in zip(report.reasons, report.reasons_en,
+                                                                                 strict=True)]
     if (need := to_pass_line(report.to_pass, report.passed)) is not None:
-        out += ["", f"**{need}**"]
+        out += ["", bold(md(need))]
     if report.notes:
-        out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
+        out += ["", "## Notes", ""] + [f"- {md(n)}" for n in report.notes]
     return "\n".join(out) + "\n"
 
 
-def _bar_chart(report: Report) -> str:
-    """An inline SVG: one bar per subject (percent), with the floor and total lines drawn across."""
-    import html  # here, not at the top: a sheet graded at the terminal never writes HTML
+# --------------------------------------------------------------------------------------------- HTML
 
-    rows = [(s.name, s.percent, s.passed) for s in report.subjects]
-    width, left, bar_h, gap = 640, 170, 22, 8
-    height = len(rows) * (bar_h + gap) + 40
-    scale = (width - left - 20) / 100
-    floor = float(report.total.floor_percent)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             f'aria-label="subject scores">']
-    for i, (name, pct, ok) in enumerate(rows):
-        y = 10 + i * (bar_h + gap)
-        colour = "#2e7d32" if ok else "#c62828"
-        parts.append(f'<text x="{left - 8}" y="{y + bar_h - 6}" text-anchor="end" font-size="13">'
-                     f"{html.escape(name)}</text>")
-        parts.append(f'<rect x="{left}" y="{y}" width="{max(pct, 0) * scale:.1f}" height="{bar_h}" '
-                     f'fill="{colour}"/>')
-        parts.append(f'<text x="{left + max(pct, 0) * scale + 4:.1f}" y="{y + bar_h - 6}" font-size="12">'
-                     f"{pct:g}%</text>")
-    bottom = 10 + len(rows) * (bar_h + gap)
-    total_line = float(report.total.threshold_percent)
-    for value, label, dash in ((floor, f"{floor:g}% 과락선", "4 3"), (total_line, f"{total_line:g}% 합격선", "8 4")):
-        x = left + value * scale
-        parts.append(f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{bottom}" stroke="#333" '
-                     f'stroke-dasharray="{dash}"/>')
-        parts.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" font-size="12">{label}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+OUTCOMES = {  # how an item ended → (colour, Korean, English)
+    "correct": ("#1f9d6b", "정답", "correct"), "wrong": ("#d64545", "오답", "wrong"),
+    "blank": ("#c9d0de", "무응답", "blank"), "no_answer": ("#c9d0de", "답 없음", "no answer"),
+    "multiple": ("#f07c2e", "복수 표기", "multiple marks"), "truncated": ("#e0a100", "잘림", "truncated"),
+    "error": ("#1d2433", "오류", "error"),
+}
+
+
+def _outcome(item: ItemResult) -> str:
+    return item.outcome or item.status
+
+
+def _subject_chart(report: Report) -> str:
+    from examqa.reports._parts import GREEN, INK, RED, Bar, BarChart, BarGroup, Line
+
+    rows = sheet_rows(report)
+    groups = []
+    for row in rows:
+        label = row.name if row.kind != "group" else f"합산 {row.name}"
+        sub = row.name_en if row.kind == "subject" else ("merged 과락 group" if row.kind == "group" else "")
+        title = f"{row.name}: {row.points} / {row.max_points}점 ({row.percent}%) — {row.result}"
+        bar = Bar(float(row.value), f"{row.percent}%", GREEN if row.passed else RED,
+                  faded=row.kind == "subject" and row.group is not None, title=title)
+        groups.append(BarGroup(label, [bar], sub=sub, strong=row.kind == "total"))
+    t = report.total
+    lines = [Line(float(t.floor_percent), f"{line(t.floor_percent)}% 과락선", RED),
+             Line(float(t.threshold_percent), f"{line(t.threshold_percent)}% 합격선", INK, "8 4")]
+    return BarChart(groups, lines, bar=22, caption="subject scores").svg()
+
+
+def _items_html(report: Report) -> str:
+    from examqa.reports._parts import esc, squares
+
+    by_subject: dict[str, list[ItemResult]] = {}
+    for i in report.items:
+        by_subject.setdefault(i.subject, []).append(i)
+    rows = []
+    for subject, items in by_subject.items():
+        cells = [(OUTCOMES.get(_outcome(i), OUTCOMES["error"])[0],
+                  f"{i.id}: {OUTCOMES.get(_outcome(i), ('', _outcome(i), ''))[1]} — 표기 "
+                  f"{','.join(map(str, i.marks)) or '—'} · 정답 {','.join(map(str, i.accepted))}") for i in items]
+        right = sum(1 for i in items if i.status == "correct")
+        rows.append(f'<div class="itemrow"><div><b>{esc(subject)}</b> <small>{right}/{len(items)}</small></div>'
+                    f"{squares(cells)}</div>")
+    seen = Counter(_outcome(i) for i in report.items)
+    legend = "".join(f'<li><i style="background:{OUTCOMES[k][0]}"></i>{esc(OUTCOMES[k][1])} {esc(OUTCOMES[k][2])} '
+                     f"<b>{seen[k]:,}</b></li>" for k in OUTCOMES if seen.get(k))
+    return f'<ul class="legend row">{legend}</ul>' + "".join(rows)
+
+
+def _item_table(report: Report) -> str:
+    from examqa.reports._parts import Cell, cell, esc, raw
+    from examqa.reports._parts import table as html_table
+
+    def row(i: ItemResult) -> tuple[list[Cell], str]:
+        colour, ko, en = OUTCOMES.get(_outcome(i), ("#1d2433", _outcome(i), _outcome(i)))
+        return [cell(i.id, "id"), cell(i.subject), cell(",".join(map(str, i.marks)) or "—", "c"),
+                cell(",".join(map(str, i.accepted)), "c"), cell(_pts(i), "num"),
+                raw(f'<span style="color:{colour};font-weight:600">{esc(ko)}</span> <small>{esc(en)}</small>')], ""
+
+    return html_table(["문항 Item", "과목 Subject", ("표기 Marked", "c"), ("정답 Key", "c"), ("점수", "num"),
+                       "결과 Outcome"], (row(i) for i in report.items))
+
+
+def _pts(i: ItemResult) -> str:
+    from examqa.reports._words import points
+
+    return f"{points(i.awarded)} / {points(i.points)}"
 
 
 def to_html(report: Report) -> str:
-    """A self-contained HTML page (no external assets): verdict, bar chart, tables, items."""
-    import html
+    """A self-contained HTML page (no script, nothing fetched, printable): verdict ring, key figures, why,
+    the subject chart and table, the run's figures, every item."""
+    from examqa.reports import _parts as p
 
-    md_rows = []
-    for s in report.subjects:
-        md_rows.append(f"<tr><td>{html.escape(s.name)} · {html.escape(s.name_en)}</td><td>{s.items}</td>"
-                       f"<td>{s.correct}</td><td>{num(s.points)}</td><td>{num(s.max_points)}</td>"
-                       f"<td>{s.percent:g}</td><td>{num(s.floor_points)}</td>"
-                       f"<td class='{'ok' if s.passed else 'bad'}'>{'통과' if s.passed else '과락'}</td></tr>")
     t = report.total
-    md_rows.append(f"<tr class='total'><td>{'평균' if t.basis == 'subject_mean' else '총점'}</td><td></td><td></td>"
-                   f"<td>{num(t.points)}</td><td>{num(t.max_points)}</td><td>{t.percent:g}</td>"
-                   f"<td>{num(t.threshold_percent)}%</td>"
-                   f"<td class='{'ok' if t.passed else 'bad'}'>{'통과' if t.passed else '미달'}</td></tr>")
-    items = "".join(
-        f"<tr><td>{html.escape(i.id)}</td><td>{html.escape(i.subject)}</td>"
-        f"<td>{','.join(map(str, i.marks)) or '—'}</td><td>{','.join(map(str, i.accepted))}</td>"
-        f"<td>{html.escape(i.outcome or i.status)}</td></tr>" for i in report.items)
-    run = ""
-    if report.run is not None:
-        r = report.run
-        run = (f"<h2>Run</h2><p>{html.escape(r.model)} ({html.escape(r.backend)}), "
-               f"{'reasoning' if r.reasoning else 'non-reasoning'}, {r.samples_per_item} sample(s)/item — "
-               f"no answer {r.no_answer_rate:.1%}, truncated {r.truncated_rate:.1%}, errors {r.errors}, "
-               f"tokens {r.prompt_tokens:,} in / {r.completion_tokens:,} out"
-               + (f", P(pass) ≈ {r.pass_probability:.3f}" if r.pass_probability is not None else "")
-               + (f", cost {r.cost:.4f} {html.escape(r.currency or '')}" if r.cost is not None else "")
-               + "</p>" + "".join(f"<p>{html.escape(line)}</p>" for line in reading_lines(report)))
-    reasons = "".join(f"<li>{html.escape(k)} — {html.escape(e)}</li>"
-                      for k, e in zip(report.reasons, report.reasons_en, strict=True))
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
-    title = f"{report.exam_name} — {'PASS' if report.passed else 'FAIL'}"
-    return f"""<!doctype html>
-<html lang="ko"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>
-body{{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em;color:#222}}
-table{{border-collapse:collapse;margin:1em 0}} td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}
-td:first-child,th:first-child{{text-align:left}} .ok{{color:#2e7d32}} .bad{{color:#c62828;font-weight:bold}}
-.verdict{{font-size:1.3em;font-weight:bold}} tr.total td{{font-weight:bold}} details{{margin-top:1em}}
-.topass{{font-weight:bold;color:#8a4b00;background:#fff4e0;padding:.4em .7em;border-radius:4px}}
-</style></head><body>
-<h1>{html.escape(report.exam_name)}
-<small>({html.escape(report.exam_name_en)}, {html.escape(report.edition)})</small></h1>
-<p class="verdict {'ok' if report.passed else 'bad'}">{html.escape(verdict_line(report))}</p>
-{f'<p class="topass">{html.escape(need)}</p>' if (need := to_pass_line(report.to_pass, report.passed)) else ''}
-<p>Pass rule: {html.escape(report.pass_rule)}</p>
-{_bar_chart(report)}
-<table><tr><th>과목 Subject</th><th>문항</th><th>정답</th><th>점수</th><th>만점</th><th>%</th>
-<th>40% 선</th><th>결과</th></tr>
-{''.join(md_rows)}</table>
-{run}
-{'<h2>Reasons</h2><ul>' + reasons + '</ul>' if reasons else ''}
-{'<h2>Notes</h2><ul>' + notes + '</ul>' if notes else ''}
-<details><summary>Items ({len(report.items)})</summary>
-<table><tr><th>id</th><th>subject</th><th>marked</th><th>key</th><th>outcome</th></tr>{items}</table></details>
-</body></html>
-"""
+    rows = sheet_rows(report)
+    total = rows[-1]
+    run = report.run
+    title = f"{report.exam_name} — {'모델 채점' if run is not None else '답안지 채점'}"
+    head = p.header(title, f"{report.exam_name_en} · edition {report.edition} · {verdict(report.passed)}",
+                    header_facts(report), p.badge(report.passed, verdict(report.passed), big=True))
+    floors_failed = sum(1 for r in rows if r.kind != "total" and not r.passed and not (r.kind == "subject" and r.group))
+    need = to_pass_line(report.to_pass, report.passed)
+    items = len(report.items) or sum(s.items for s in report.subjects)
+    correct = sum(s.correct for s in report.subjects)
+    figures: list[tuple[str, str] | tuple[str, str, str]] = [
+        (f"{total.percent}%", f"{basis_word(t.basis)} (기준 {line(t.threshold_percent)}%)",
+         "good" if t.passed else "bad"),
+        (f"{correct:,} / {items:,}", "정답 correct"),
+        (str(floors_failed), f"과락 floors below {line(t.floor_percent)}%", "bad" if floors_failed else "good"),
+    ]
+    if report.passed:
+        units = [r for r in rows if r.kind == "group" or (r.kind == "subject" and r.group is None)]
+        weakest = min(units, key=lambda r: r.value, default=None)
+        figures.append((f"{percent(weakest.value - t.floor_percent, 0, signed=True)}pp" if weakest else "—",
+                        f"여유 margin: {weakest.name if weakest else ''}"))
+    else:
+        figures.append((f"{report.to_pass.items}개" if need and report.to_pass else "—", "합격까지 정답 to pass"))
+    if run is not None:
+        if run.pass_probability is not None and run.samples_per_item > 1:
+            figures.append((f"{run.pass_probability:.3f}", "P(pass)"))
+        else:
+            figures.append((f"{run.no_answer_rate:.1%}", "답 없음 no answer"))
+        figures.append((f"{run.completion_tokens:,}", "출력 토큰 tokens out"))
+    else:
+        figures.append((f"{total.points} / {total.max_points}", "점수 points"))
+        blank = sum(1 for i in report.items if i.status in ("blank", "multiple"))
+        figures.append((f"{blank:,}", "무응답·복수 표기 blank or double"))
+    ring = p.ring(float(total.value) / 100, f"{total.percent}%", basis_word(t.basis),
+                  colour=p.GREEN if t.passed else p.RED,
+                  marks=[(float(t.threshold_percent) / 100, f"{line(t.threshold_percent)}% 합격선")])
+    ring_card = (f'<section class="card ring">{ring}<p>{p.badge(report.passed, verdict(report.passed))}</p>'
+                 f'<p class="muted small">기준: {p.esc(basis_word(t.basis))} {line(t.threshold_percent)}% · '
+                 f"과목 {line(t.floor_percent)}%</p></section>")
+    if report.reasons:
+        why = '<ul class="reasons">' + "".join(
+            f"<li>{p.esc(k)}<small>{p.esc(e)}</small></li>"
+            for k, e in zip(report.reasons, report.reasons_en, strict=True)) + "</ul>"
+    else:
+        why = (f'<p class="ok">모든 과목 {line(t.floor_percent)}% 이상, {p.esc(basis_word(t.basis))} '
+               f"{line(t.threshold_percent)}% 이상 — 합격</p><p class=\"muted small\">every subject clears its "
+               f"floor and the {'mean' if t.basis == 'subject_mean' else 'total'} reaches its line</p>")
+    if need:
+        why += f'<p class="topass">{p.esc(need)}</p>'
+    if not report.complete:
+        why += f'<p>{p.badge(None, "부분 시험지 partial paper")}</p>'
+    top = (f'<div class="grid top">{ring_card}{p.card(p.kpis(figures), "결과 요약", "Summary")}'
+           f'{p.card(why, "판정 근거", "Why")}</div>')
+    table_rows = []
+    for row in rows:
+        name = (f"{p.esc(row.name)} <small>{p.esc(row.name_en)}</small>"
+                + (f" {p.chip('합산 ' + row.group)}" if row.group else "")) if row.kind == "subject" else \
+            p.esc(f"합산 {row.name}" if row.kind == "group" else f"{row.name} {row.name_en}")
+        state = p.raw(f'<span class="{"pass" if row.passed else "fail"}">{p.esc(row.result)}</span>', "c")
+        meter = p.meter(float(row.value), tick=float(t.floor_percent if row.kind != "total" else t.threshold_percent),
+                        state=row.passed)
+        table_rows.append(([p.raw(name), p.cell(row.session, "num"), p.cell(row.items, "num"),
+                            p.cell(row.correct, "num"), p.cell(row.points, "num"), p.cell(row.max_points, "num"),
+                            p.raw(f"{meter}{p.esc(row.percent)}", "num"), p.cell(row.line, "num"), state],
+                           row.kind if row.kind != "subject" else ""))
+    subject_table = p.table(["과목 Subject", ("교시", "num"), ("문항", "num"), ("정답", "num"), ("점수", "num"),
+                             ("만점", "num"), ("%", "num"), (_floor_head(report), "num"), ("결과", "c")], table_rows)
+    body = [top, p.card(_subject_chart(report), "과목별 점수", f"Subjects · 막대: 득점률 · 빨간 점선: "
+                        f"{line(t.floor_percent)}% 과락선 · 검은 점선: {line(t.threshold_percent)}% 합격선"),
+            p.card(subject_table, "과목별 결과", "Subject table")]
+    if run is not None:
+        counts = Counter(_outcome(i) for i in report.items)
+        parts = [(f"{OUTCOMES[k][1]} {OUTCOMES[k][2]}", counts[k], OUTCOMES[k][0]) for k in OUTCOMES if counts.get(k)]
+        figures_table = p.table(["", ""], [([p.cell(k), p.cell(v)], "") for k, v in run_figures(report)])
+        read = run.generated - run.no_answer - run.truncated
+        samples = [("답 읽힘 answered", max(read, 0), p.GREEN), ("답 없음 no answer", run.no_answer, p.GREY),
+                   ("잘림 truncated", run.truncated, p.AMBER), ("오류 errors", run.errors, p.INK),
+                   ("남음 missing", max(run.missing - run.errors, 0), p.TRACK)]
+        outcomes = (p.stack(parts, sum(counts.values())) + '<h3 style="margin-top:16px">표본 <small>every sample '
+                    f"({run.samples_per_item}/item)</small></h3>" + p.stack(samples, run.generated + run.missing))
+        body.append(f'<div class="grid two">{p.card(figures_table, "실행 정보", "Run")}'
+                    f'{p.card(outcomes, "답의 결과", "Majority answers")}</div>')
+    if report.items:
+        body.append(p.card(_items_html(report) + f"<details><summary>문항별 결과 Items ({len(report.items):,})"
+                           f"</summary>{_item_table(report)}</details>", "문항", "Items · 한 칸이 한 문항"))
+    if report.notes:
+        body.append(p.card(p.bullets(report.notes), "참고", "Notes"))
+    footer = f"<p>합격 기준 Pass rule: {p.esc(report.pass_rule)}</p>"
+    return p.page(f"{report.exam_name} — {verdict(report.passed)}", head, "\n".join(body), footer)
