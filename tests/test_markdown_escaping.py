@@ -43,15 +43,21 @@ def assert_inert(markdown: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    NASTY, "# heading", "- item", "+ item", "1. one", "12) twelve", "> quote", "=====", "a\nb", "a\r\nb",
-    "tab\there", "plain 한글 EXAONE-4.0-32B", "", "\\", "a | b", "<b>x</b>", "[a]: http://x",
+    NASTY, "# heading", "- item", "+ item", "1. one", "12) twelve", "> quote", "=====", "---", "- - -", "a\nb",
+    "a\r\nb", "tab\there", "plain 한글 EXAONE-4.0-32B", "", "\\", "a | b", "<b>x</b>", "[a]: http://x",
 ])
 def test_md_renders_as_the_text_itself(text: str) -> None:
+    assert RENDER.render("- " + md(text)).count("<li>") == 1  # in a list item too: one item, no nested block
     page = RENDER.render(md(text)).strip()
     body = re.sub(r"^<p>|</p>$", "", page)
     assert "<" not in body.replace("&lt;", "")  # no tag, no block: one paragraph of text (or nothing)
     expected = " ".join(text.replace("\r\n", "\n").replace("\t", " ").split("\n")).strip()
     assert html.unescape(body).strip() == expected
+
+
+@pytest.mark.parametrize("text", ["-10.00pp 회계학", "0.2911 USD", "+40.00pp", "#3 item", "1.5 points", "EXAONE-4.0"])
+def test_md_leaves_our_own_figures_as_written(text: str) -> None:
+    assert md(text) == text
 
 
 # --------------------------------------------------------------------------------------------- every report

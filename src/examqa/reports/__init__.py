@@ -1,11 +1,17 @@
 """Reports: every renderer — the terminal, Markdown and self-contained HTML — for a sheet or run
-(:mod:`.sheet`), a suite (:mod:`.suite`), a comparison (:mod:`.compare`) and a cohort (:mod:`.cohort`,
-:mod:`.cohort_html`).
+(:mod:`._sheet`), a suite (:mod:`._suite`), a comparison (:mod:`._compare`) and a cohort (:mod:`._cohort`,
+:mod:`._cohort_html`), sharing one set of parts:
+
+- :mod:`._parts` — HTML: the one stylesheet (printable), the page shell, the header (exam, model, mode,
+  protocol), verdict badges, the verdict ring, key figures, bar charts, meters, tables, escaping;
+- :mod:`._words` — every format: verdict words, a sheet's rows, a run's figures, and numbers beside their
+  lines by the one display rule (:mod:`examqa.exams.display`: never a rounded value across its line);
+- :mod:`._markdown` — Markdown: one escape for every outside string (model names, labels, students …), tables.
 
 Reports turn result models into text and never compute a verdict. They sit below the stages that write
 report files (runs, suites, comparisons), so a run can write its ``report.md``; the result types of those
 stages appear here in annotations only (``TYPE_CHECKING``), never as runtime imports. May import
-:mod:`examqa.exams` (the :class:`~examqa.exams.Report` and how points are written); must not import banks,
+:mod:`examqa.exams` (the :class:`~examqa.exams.Report`, how points are written); must not import banks,
 sheets, prompts, reading, backends, runs, cohorts, comparison or the suite at run time.
 """
 

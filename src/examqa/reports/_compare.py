@@ -255,7 +255,7 @@ def _pair_html(c: Comparison, pair: PairComparison) -> str:
         or "<li>nothing in the manifests</li>"
     only_a = "".join(p.chip(f"{r.id} · {r.subject}", "bad") for r in pair.right_only_baseline) or "—"
     only_b = "".join(p.chip(f"{r.id} · {r.subject}", "good") for r in pair.right_only_other) or "—"
-    flip = p.badge(pair.other_passed if pair.baseline_passed != pair.other_passed else None, pair.verdict)
+    flip = p.badge(pair.other_passed, pair.verdict)
     return p.card(
         f'<p>{flip} <span class="muted">{p.esc(pair_sentence(c, pair))}</span></p>{table_}'
         f'<div class="grid two" style="margin-top:12px"><div><h3>검정과 수치 <small>tests and figures</small></h3>'
@@ -279,7 +279,7 @@ def comparison_html(c: Comparison) -> str:
     facts = [("exam", f"{c.exam_name_en} ({c.exam})"), ("edition", c.edition), ("baseline", c.runs[0].label),
              ("model", ", ".join(models)), ("mode", " → ".join(dict.fromkeys(r.mode for r in c.runs))),
              ("protocol", ", ".join(dict.fromkeys(r.protocol for r in c.runs))), ("items", f"{c.common_items} common")]
-    badge = p.badge(first.other_passed if first.baseline_passed != first.other_passed else None, first.verdict,
+    badge = p.badge(first.other_passed, first.verdict,
                     big=True) if first is not None else ""
     head = p.header(f"{c.exam_name} — 실행 비교", f"Comparison · {c.exam_name_en} · edition {c.edition} · "
                     + " → ".join(r.label for r in c.runs), facts, badge)

@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterable, Sequence
 
 # HTML (<, >, &), table cells (|), emphasis (*, _, ~), code (`), links and images ([, ]) and the escape
-# character itself, anywhere; a heading, list, quote or rule marker only where it would start a block.
+# character itself, anywhere; a heading, list or rule marker only where it would start a block (so a margin
+# of "-10.00pp" or an amount of "0.29 USD" stays as written).
 _INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
-_BLOCK = re.compile(r"^(\s*)([#+\-=>]|\d+(?=[.)]))")
+_BLOCK = re.compile(r"^(\s*)(?:(#{1,6}|[+-])(?=[ \t]|$)|(\d{1,9})(?=[.)](?:[ \t]|$))|([-= \t]+$))")
 _BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029\x85]+")
 
 
@@ -24,10 +25,10 @@ def md(value: object) -> str:
     """``value`` as Markdown text that renders as exactly that text: escaped, on one line."""
     text = _INLINE.sub(r"\\\1", _BREAKS.sub(" ", str(value)))
     block = _BLOCK.match(text)
-    if block is None:
+    if block is None or not text.strip():
         return text
-    if block.group(2)[0].isdigit():  # "1. x" would start an ordered list: escape the "." or ")"
-        end = block.end()
+    if block.group(3):  # "1. x" would start an ordered list: escape the "." or ")"
+        end = block.end(3)
         return text[:end] + "\\" + text[end:]
     return block.group(1) + "\\" + text[block.end(1):]
 

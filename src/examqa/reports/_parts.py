@@ -84,6 +84,8 @@ margin-right:6px;vertical-align:middle}} .meter span{{display:block;height:100%;
 details{{margin-top:16px}} summary{{cursor:pointer;font-weight:600}} section+section{{margin-top:16px}}
 .grid>*,.grid>section+section{{margin:0}}
 .section-title{{margin:22px 0 12px}}
+.change{{display:flex;gap:8px;align-items:center;margin:8px 0;white-space:nowrap}} .change .delta{{margin-left:auto}}
+.change small{{overflow:hidden;text-overflow:ellipsis}}
 .items{{display:flex;flex-wrap:wrap;gap:3px;margin:4px 0 10px}}
 .items i{{display:inline-block;width:14px;height:14px;border-radius:3px}}
 .itemrow{{display:grid;grid-template-columns:170px 1fr;gap:10px;align-items:start}}

@@ -228,7 +228,7 @@ def _mode_section(exam: str, name: str, pair: PairComparison, floor: float) -> s
                       p.raw(f'<span class="{"pass" if ok_b else "fail"}">{p.esc(change)}</span>', "c")], ""))
     t = pair.total
     total_sign = 0 if t.delta_percent == 0 else (1 if t.delta_percent > 0 else -1)
-    flip = p.badge(pair.other_passed if pair.baseline_passed != pair.other_passed else None, pair.verdict)
+    flip = p.badge(pair.other_passed, pair.verdict)
     only = "".join(p.chip(i.id, "good") for i in pair.right_only_other)
     lost = "".join(p.chip(i.id, "bad") for i in pair.right_only_baseline)
     m = pair.mcnemar
@@ -290,10 +290,9 @@ def suite_html(report: SuiteReport) -> str:
         (f"{report.incomplete}", "미완료 incomplete runs", "bad" if report.incomplete else "good")]
     if report.mode_comparisons:
         changes = "".join(
-            f'<p>{p.badge(pair.other_passed if pair.baseline_passed != pair.other_passed else None, pair.verdict)} '
-            f"<b>{p.esc(names.get(exam, exam))}</b> <small>{p.esc(exam)}</small> "
-            f"{_delta_html(pair.total.delta_percent)}</p>"
-            for exam, pair in report.mode_comparisons.items())
+            f'<div class="change">{p.badge(pair.other_passed, pair.verdict.replace(" (unchanged)", ""))}'
+            f"<b>{p.esc(names.get(exam, exam))}</b><small>{p.esc(exam)}</small>"
+            f"{_delta_html(pair.total.delta_percent)}</div>" for exam, pair in report.mode_comparisons.items())
         third = p.card(changes, "추론이 바꾼 것", "non-reasoning → reasoning")
     else:
         third = p.card(p.bullets(notes(report)) or '<p class="ok">모든 실행 완료 — every run complete</p>',
