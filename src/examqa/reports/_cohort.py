@@ -75,7 +75,8 @@ def print_cohort(cohort: Cohort, console: Console, *, max_flags: int = 20) -> No
     console.print(headline(s), style="bold", markup=False, highlight=False)
     table = Table(title="과목별 분포 Subjects")
     merged = any(d.group for d in s.subjects)  # only then can a subject's 과락 differ from its own 40 % line
-    columns = [("과목", "left"), ("평균%", "right"), ("중앙%", "right"), ("40%미만", "right")]
+    below = f"{line_text(s.floor_percent)}%미만"
+    columns = [("과목", "left"), ("평균%", "right"), ("중앙%", "right"), (below, "right")]
     columns += [("과락", "right")] if merged else []
     columns += [("KR20", "right"), ("분포 0→100%", "left")]
     for name, justify in columns:

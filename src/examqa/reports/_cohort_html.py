@@ -95,7 +95,7 @@ def _subject_card(d: SubjectDistribution, floor_percent: float, students: int) -
             f'{_histogram(d, floor_percent)}<dl>'
             f'<div><dt>평균</dt><dd>{percent(d.mean_percent, floor_percent)}%</dd></div>'
             f'<div><dt>중앙값</dt><dd>{percent(d.median_percent, floor_percent)}%</dd></div>'
-            f'<div><dt>40% 미만</dt><dd class="{"bad" if share > 0.2 else ""}">{d.below_floor:,}명 '
+            f'<div><dt>{line(floor_percent)}% 미만</dt><dd class="{"bad" if share > 0.2 else ""}">{d.below_floor:,}명 '
             f'<small>{share:.0%}</small></dd></div><div><dt>KR-20</dt><dd>{kr}</dd></div></dl></section>')
 
 

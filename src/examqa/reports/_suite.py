@@ -144,7 +144,7 @@ def print_suite(report: SuiteReport, console: Console) -> None:
     table_.add_column("mode", no_wrap=True, min_width=13)
     table_.add_column("결과", justify="center", no_wrap=True, min_width=4)
     table_.add_column("%", justify="right", no_wrap=True, min_width=6)
-    table_.add_column("weakest vs 40%", no_wrap=True, overflow="ellipsis", min_width=8, max_width=22)
+    table_.add_column("weakest vs floor", no_wrap=True, overflow="ellipsis", min_width=8, max_width=22)
     for name, width in (("P(pass)", 5), ("no ans", 4), ("cut", 4), ("tokens", 6)):
         table_.add_column(name, justify="right", no_wrap=True, min_width=width)
     if costs:
@@ -172,7 +172,7 @@ def suite_markdown(report: SuiteReport) -> str:
     """The suite as Markdown: the headline, the exam × mode table, what reasoning changed, notes."""
     out = [f"# Suite — {md(report.model)} ({md(report.backend)}, protocol {md(report.protocol)})", "",
            " · ".join(f"**{md(text)}**" for text in headlines(report)), ""]
-    out += table(["exam", "mode", "verdict", "%", "weakest (margin to 40 %)", "P(pass)", "no answer", "truncated",
+    out += table(["exam", "mode", "verdict", "%", "weakest (margin to its floor)", "P(pass)", "no answer", "truncated",
                   "tokens out", "cost"], "llcrlrrrrr",
                  ([f"{md(ln.exam)} ({md(ln.exam_name)})", md(ln.mode),
                    word(ln.passed) + ("" if ln.complete else " (incomplete)"), ln.percent, md(ln.margin),

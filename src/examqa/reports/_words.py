@@ -8,18 +8,17 @@ the wrong side of the line it is compared with.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from examqa.exams import display
-from examqa.exams.display import line, percent, points
+from examqa.exams.display import line as line
+from examqa.exams.display import percent as percent
+from examqa.exams.display import points as points  # the display rule: the renderers take it from here
 
 if TYPE_CHECKING:
     from examqa.exams.report import Report, RunSummary
-
-__all__ = ["line", "percent", "points"]  # the display rule, re-exported for the renderers
 
 HUNDRED = Fraction(100)
 
@@ -35,11 +34,6 @@ def verdict(passed: bool) -> str:
 def word(passed: bool) -> str:
     """``PASS`` or ``FAIL``."""
     return "PASS" if passed else "FAIL"
-
-
-def korean(passed: bool) -> str:
-    """``합격`` or ``불합격``."""
-    return "합격" if passed else "불합격"
 
 
 def floor_word(passed: bool) -> str:
@@ -228,8 +222,3 @@ def header_facts(report: Report) -> list[tuple[str, str]]:
     else:
         facts.append(("sheet", "answer sheet 답안지"))
     return facts
-
-
-def joined(parts: Sequence[str], sep: str = " · ") -> str:
-    """Non-empty parts, joined."""
-    return sep.join(p for p in parts if p)
