@@ -319,15 +319,21 @@ def test_validate_counts_per_year_and_missing_subjects(tmp_path: Path, toy: Blue
     path.write_text(jsonl(native_row("A", year=2021), native_row("B", year=2021), native_row("C", year=2022)),
                     encoding="utf-8")
     problems = [str(p) for p in validate_bank(path, toy)]
-    assert problems == ["warning: 2022 기초: 1 item, the blueprint says 2",
-                        "warning: no items for 응용: the verdict will cover only the subjects the bank holds"]
+    # two papers (2021 whole, 2022 partial) are more items than one paper holds: an error naming them
+    assert problems[0].startswith("error: the bank holds 2 papers (2021: 2 items, 2022: 1 items)")
+    assert problems[1:] == ["warning: 2022 기초: 1 item, the blueprint says 2",
+                            "warning: no items for 응용: the verdict will cover only the subjects the bank holds"]
+    assert [str(p) for p in validate_bank(path, toy, paper="2022")] == [
+        "warning: 2022 기초: 1 item, the blueprint says 2",
+        "warning: no items for 응용: the verdict will cover only the subjects the bank holds"]
 
 
 def test_validate_mixed_folder(toy: Blueprint) -> None:
     problems = validate_bank(MIXED, toy)
     text = "\n".join(map(str, problems))
-    assert [p for p in problems if p.severity == "error"] == [next(
-        p for p in problems if "subject 'doctor'" in p.message)]
+    assert [p for p in problems if p.severity == "error"] == [
+        next(p for p in problems if "subject 'doctor'" in p.message),
+        next(p for p in problems if p.message.startswith("the bank holds 4 papers (2022: 2 items"))]
     assert "KorMedMCQA's subject column names the exam" in text
     assert "warning: 1 item(s) are from 다른시험 (license_name), not 모의시험" in text
 

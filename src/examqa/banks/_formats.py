@@ -48,6 +48,8 @@ class Converted:
     warnings: tuple[str, ...] = ()
     exam_id: str | None = None
     """The native ``exam`` field: an exam id (or name) that routes the row in a multi-exam bank."""
+    round: int | None = None
+    """The sitting (회차) the record names, where the layout has one: with the year, which paper it is from."""
 
 
 Converter = Callable[[RawRecord, Path, Sink], "Converted | None"]
@@ -304,7 +306,8 @@ def _loss_adjuster(record: RawRecord, path: Path) -> Converted:
     return Converted(_build(
         id=qid, subject=_text(data["subject"], "subject"), stem=_text(data["question"], "question"),
         choices=_choice_list(data["choices"], "choices"), accepted=accepted,
-        number=_optional_whole(data, "num"), year=_optional_whole(data, "year")), warnings=notes)
+        number=_optional_whole(data, "num"), year=_optional_whole(data, "year")), warnings=notes,
+        round=_optional_whole(data, "round"))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from examqa.exams.models import Blueprint, Edition, Question
 from examqa.exams.scoring import choose_edition
 
 BANK_SUFFIXES = (".jsonl", ".json", ".csv")
-FORMAT_HINT = "name it with --bank-format (`examqa exams --formats` lists them); see docs/banks.md"
+FORMAT_HINT = "name it with --bank-format (`examqa exams --plugins` lists them); see docs/banks.md"
 
 
 @dataclass
@@ -32,6 +32,8 @@ class _Read:
     exam_names: dict[str, str] = field(default_factory=dict)
     exam_ids: dict[str, str] = field(default_factory=dict)
     """Question id → the native ``exam`` field, where the record has one."""
+    rounds: dict[str, int] = field(default_factory=dict)
+    """Question id → the sitting (회차) the record names."""
 
 
 def bank_files(path: Path) -> list[Path]:
@@ -95,6 +97,8 @@ def _read(path: Path, fmt: str | None, *, strict: bool) -> _Read:
                 out.exam_names[q.id] = done.exam_name
             if done.exam_id is not None:
                 out.exam_ids[q.id] = done.exam_id
+            if done.round is not None:
+                out.rounds[q.id] = done.round
             for note in done.warnings:
                 sink.warning(note, path=file, line=record.line, question_id=q.id)
             question_warnings(q, here, sink)
@@ -124,24 +128,45 @@ def bank_from_read(read: _Read, source: Path | None = None) -> Bank:
         problems=tuple(sorted(read.sink.problems, key=problem_order)),
         digests=tuple(read.digests),
         source=source,
+        rounds=dict(read.rounds),
     )
 
 
 def validate_bank(path: Path | str, blueprint: Blueprint, fmt: str | None = None,
-                  edition: str | None = None) -> list[Problem]:
+                  edition: str | None = None, paper: str | int | None = None) -> list[Problem]:
     """Every problem with the bank at ``path``, as read and against ``blueprint``, sorted by file and line.
 
     Unlike :func:`load_bank` it does not stop at the first error: a bad record is reported and skipped.
     Against the blueprint's edition (named, else the one in force in the bank's year) it reports
     subjects the exam lacks (errors), items with more choices than the subject has (errors) or fewer
-    (warnings: a choice lost in extraction still grades), per-subject item counts that differ, subjects
-    with no items, and repeated item numbers (warnings). A path that does not exist or an unknown
-    ``fmt`` still raise :class:`~examqa.errors.InputError`.
+    (warnings: a choice lost in extraction still grades), a bank that holds more than one paper's items
+    (an error naming the papers: a verdict is about one; ``paper`` checks that one alone), per-subject
+    item counts that differ, subjects with no items, and repeated item numbers (warnings). A path that
+    does not exist, an unknown ``fmt`` or a ``paper`` the bank does not hold still raise
+    :class:`~examqa.errors.InputError`.
     """
-    read = _read(Path(path), fmt, strict=False)
+    from examqa.banks._papers import one_paper
+
+    root = Path(path)
+    read = _read(root, fmt, strict=False)
     sink = read.sink
-    if read.questions:
-        _check_blueprint(read, blueprint, choose_edition(blueprint, read.questions, edition), edition)
+    if not read.questions:
+        return sorted(sink.problems, key=problem_order)
+    whole = bank_from_read(read, root)
+    try:
+        bank = one_paper(whole, blueprint, paper, edition=edition)
+    except InputError as exc:
+        if paper is not None:
+            raise  # a paper the bank does not hold: the command line was wrong, not the bank
+        sink.error(exc.message, path=None, hint=exc.hint)
+        bank = whole
+    if bank is not whole:  # one paper: its rows, and only the findings about them
+        keep = {q.id for q in bank.questions}
+        read.questions = list(bank.questions)
+        read.origin = dict(bank.origin)
+        sink.problems = [p for p in sink.problems if p.question_id in keep or (p.question_id is None and (
+            p.path is None or p.path in set(bank.files)))]
+    _check_blueprint(read, blueprint, choose_edition(blueprint, read.questions, edition), edition)
     return sorted(sink.problems, key=problem_order)
 
 

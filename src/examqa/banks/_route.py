@@ -17,8 +17,6 @@ provides are counted by name in :attr:`RoutedBank.unrouted`, never dropped silen
 
 from __future__ import annotations
 
-import hashlib
-import json
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -26,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from examqa.banks._load import _Read, _read, bank_from_read
-from examqa.banks._types import Bank, Location, Problem, problem_order
+from examqa.banks._types import Bank, Location, Problem, problem_order, rows_sha256
 from examqa.errors import InputError, UnknownExamError
 from examqa.exams.models import Blueprint, Question
 from examqa.exams.plugins import registry
@@ -42,7 +40,6 @@ LOSS_ADJUSTER_LICENCE = "손해사정사"
 # exam, a different paper, and must not land in the 1차 blueprint.
 _SUFFIXES = ("국가시험", "자격시험", "시험", "(1차)", "제1차", "1차")
 
-ROUTED_SHA_PREFIX = "examqa-routed-bank/1"
 
 
 def licence_key(name: str) -> str:
@@ -78,16 +75,7 @@ def routed_sha256(exam: str, questions: Sequence[Question]) -> str:
     label style) and with nothing else: not with other licences' rows, row order, file layout or bytes
     such as whitespace between JSON fields.
     """
-    h = hashlib.sha256(f"{ROUTED_SHA_PREFIX}\n{exam}\n".encode())
-    for q in sorted(questions, key=lambda q: q.id):
-        canonical = {
-            "id": q.id, "subject": q.subject, "number": q.number, "session": q.session, "year": q.year,
-            "stem": q.stem, "choices": list(q.choices), "accepted": sorted(q.accepted),
-            "points": None if q.points is None else str(q.points), "label_style": q.label_style,
-        }
-        h.update(json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
-        h.update(b"\n")
-    return h.hexdigest()
+    return rows_sha256(exam, questions)
 
 
 @dataclass(frozen=True)
@@ -297,7 +285,8 @@ def _exam_bank(exam: str, questions: list[Question], read: _Read, blueprint: Blu
                                 "blueprint or rewrite the subject)", where.path, where.line, first.id))
     bank = _ExamBank(questions=tuple(questions), origin=origin, format="+".join(formats),
                      files=tuple(f for f, _ in files), problems=tuple(sorted(problems, key=problem_order)),
-                     digests=tuple(d for _, d in files), exam=exam, source=root)
+                     digests=tuple(d for _, d in files), exam=exam, source=root,
+                     rounds={q.id: read.rounds[q.id] for q in questions if q.id in read.rounds})
     return bank, dict(odd)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -63,6 +64,9 @@ class Bank:
     """SHA-256 of each file's bytes as read, aligned with ``files`` (empty: hash the files now)."""
     source: Path | None = field(default=None, compare=False)
     """The file or folder it was read from (a run records it, to read the bank again for ``report``)."""
+    rounds: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    """Question id → the sitting (회차) its record names, where the layout has one (the KIDI papers'
+    ``round``). With ``Question.year`` it tells which paper an item is from (:func:`examqa.banks.papers`)."""
 
     def sha256(self) -> str:
         """Fingerprint of the bank for run manifests.
@@ -75,6 +79,23 @@ class Bank:
         if len(digests) == 1:
             return digests[0]
         return hashlib.sha256("\n".join(digests).encode("ascii")).hexdigest()
+
+
+ROUTED_SHA_PREFIX = "examqa-routed-bank/1"
+
+
+def rows_sha256(key: str, questions: Sequence[Question]) -> str:
+    """SHA-256 of ``key`` and the questions' canonical content, in id order (see ``routed_sha256``)."""
+    h = hashlib.sha256(f"{ROUTED_SHA_PREFIX}\n{key}\n".encode())
+    for q in sorted(questions, key=lambda q: q.id):
+        canonical = {
+            "id": q.id, "subject": q.subject, "number": q.number, "session": q.session, "year": q.year,
+            "stem": q.stem, "choices": list(q.choices), "accepted": sorted(q.accepted),
+            "points": None if q.points is None else str(q.points), "label_style": q.label_style,
+        }
+        h.update(json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())
+        h.update(b"\n")
+    return h.hexdigest()
 
 
 class Sink:

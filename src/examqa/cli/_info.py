@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from examqa.cli._common import emit_json, err_console, out_console
+from examqa.cli._common import emit_json, out_console
 
 
 def configure_exams(parser: argparse.ArgumentParser) -> None:
@@ -89,20 +89,22 @@ def configure_validate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exam", required=True, metavar="EXAM", help="Exam id (see `examqa exams`).")
     parser.add_argument("--bank-format", dest="bank_format", metavar="NAME", help="Override format detection.")
     parser.add_argument("--edition", metavar="ID", help="Blueprint edition to check against.")
+    parser.add_argument("--paper", metavar="PAPER",
+                        help="Check one paper of a bank that holds several (its year, e.g. 2020, or 회차, e.g. 43회).")
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    """Every problem in a bank; exit 2 if any is an error."""
+    """Every problem in a bank, errors and warnings in one stream sorted by file and line (stdout), then a
+    count; exit 2 if any is an error."""
     from examqa.banks import validate_bank
     from examqa.exams import get_exam
 
     entry = get_exam(args.exam)
-    problems = validate_bank(args.bank, entry.blueprint, args.bank_format, args.edition)
-    out, err = out_console(), err_console()
-    for p in problems:
-        (err if p.severity == "error" else out).print(str(p), markup=False)
+    problems = validate_bank(args.bank, entry.blueprint, args.bank_format, args.edition, args.paper)
+    lines = [str(p) for p in problems]
     n_err = sum(p.severity == "error" for p in problems)
-    out.print(f"{args.bank}: {n_err} error(s), {len(problems) - n_err} warning(s)", markup=False)
+    lines.append(f"{args.bank}: {n_err} error(s), {len(problems) - n_err} warning(s)")
+    sys.stdout.write("\n".join(lines) + "\n")
     return 2 if n_err else 0
 
 

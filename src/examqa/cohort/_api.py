@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from examqa.banks import Bank, bank_for_exam
+from examqa.banks import Bank, SeveralPapersError, bank_for_exam
 from examqa.cohort._models import CohortSummary
 from examqa.cohort._result import Cohort
+from examqa.errors import InputError
 from examqa.exams.plugins import ExamEntry, get_exam, get_grader
 from examqa.exams.report import Report
-from examqa.exams.scoring import score
+from examqa.exams.scoring import mark_choices, score
+from examqa.sheets import paper_for_answers
 
 FEW_STUDENTS = 30
 """Below this, item statistics and flags are too noisy to act on; the summary says so."""
 
 
+def _answered(sheets: Any, bank: Bank) -> list[str]:
+    """The item ids a cohort answers (for the message naming its paper); ``[]`` when it cannot tell cheaply."""
+    import numpy as np
+
+    from examqa.cohort._read import is_dataframe, read_cohort_file
+
+    if isinstance(sheets, str | Path):
+        try:
+            data = read_cohort_file(Path(sheets), bank, skip_bad=True)
+        except InputError:
+            return []
+        used = [bool(x) for x in np.any(data.codes != 0, axis=0).tolist()]
+        return [q.id for q, hit in zip(bank.questions, used, strict=True) if hit]
+    if is_dataframe(sheets):
+        return [str(c) for c in sheets.columns]
+    if isinstance(sheets, Sequence):  # never consume a one-shot iterator for a message
+        return list({str(k) for pair in sheets if isinstance(pair, Sequence) and len(pair) == 2
+                     and isinstance(pair[1], Mapping) for k in pair[1]})
+    return []
+
+
 def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | str | Any, *,
                  edition: str | None = None, grader: str | None = None, bank_format: str | None = None,
-                 skip_bad: bool = False, run: Path | str | Report | None = None) -> Cohort:
+                 skip_bad: bool = False, run: Path | str | Report | None = None,
+                 paper: str | int | None = None) -> Cohort:
     """Grade a whole cohort's sheets on ``bank`` under ``exam``'s pass rule, with item statistics.
 
     ``sheets`` is a path — a wide CSV (``student``, then one column per item id), a long CSV
@@ -32,7 +57,8 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
     :class:`~examqa.errors.InputError` naming the file, line and student; with ``skip_bad`` the good
     sheets are graded and the bad ones listed in ``summary.bad``. ``run`` (a run directory, a report
     JSON file or a :class:`Report`) is placed in the cohort: its percentile, subject by subject.
-    ``edition``, ``grader`` (a name in ``examqa.graders``) and ``bank_format`` are ``grade_sheet``'s.
+    ``edition``, ``grader`` (a name in ``examqa.graders``), ``bank_format`` and ``paper`` (one paper of a
+    bank that holds several) are ``grade_sheet``'s.
     """
     # numpy is imported here, not with examqa: grading one sheet never needs it
     from examqa.cohort._grade import grade
@@ -42,13 +68,18 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
 
     entry = get_exam(exam) if isinstance(exam, str) else exam
     # a path may hold several exams' rows (a KMMLU-Pro file): grade this exam's, as grade_sheet does
-    loaded = bank if isinstance(bank, Bank) else bank_for_exam(Path(bank), entry.blueprint.id, bank_format)[0]
+    routed = bank if isinstance(bank, Bank) else bank_for_exam(Path(bank), entry.blueprint.id, bank_format)[0]
+    try:
+        loaded = paper_for_answers(routed, entry.blueprint, paper, edition, [])
+    except SeveralPapersError:  # say which paper the answers belong to, when they all belong to one
+        loaded = paper_for_answers(routed, entry.blueprint, paper, edition, _answered(sheets, routed))
+    widths = mark_choices(entry.blueprint, loaded.questions, edition)
     if isinstance(sheets, str | Path):
-        data = read_cohort_file(Path(sheets), loaded, skip_bad=skip_bad)
+        data = read_cohort_file(Path(sheets), loaded, skip_bad=skip_bad, choices=widths)
     elif is_dataframe(sheets):
-        data = read_dataframe(sheets, loaded, skip_bad=skip_bad)
+        data = read_dataframe(sheets, loaded, skip_bad=skip_bad, choices=widths)
     else:
-        data = read_cohort_rows(sheets, loaded, skip_bad=skip_bad)
+        data = read_cohort_rows(sheets, loaded, skip_bad=skip_bad, choices=widths)
     blueprint = entry.blueprint
     chosen = get_grader(grader) if grader is not None else entry.domain.grader
     template = score(blueprint, loaded.questions, {}, edition=edition, grader=chosen)

@@ -1,9 +1,10 @@
 """Reading a cohort's sheets: a wide CSV, a long CSV, a folder of one-sheet CSVs, or rows handed over in Python.
 
 The layout is told from the content, like a bank's format. Every cell is read by
-:func:`examqa.sheets.read.parse_marks` and every mark checked by :func:`examqa.exams.grading.check_marks` — the
-single-sheet path — once per distinct cell text and item shape, so a cohort reads the same as its
-sheets one by one, at the cost of a dictionary look-up per cell.
+:func:`examqa.exams.marks.read_marks` — the reader behind every door — once per distinct cell text and item
+shape, so a cohort reads the same as its sheets one by one, at the cost of a dictionary look-up per cell.
+Student names are compared in Unicode NFC: a name typed on one machine and a file name copied from macOS
+(NFD) are one student.
 
 Marks become integer codes, one per student and bank item: 0 blank, *c* a single mark on choice *c*,
 −*k* the *k*-th distinct double mark (kept in ``Sheets.multis``).
@@ -11,8 +12,9 @@ Marks become integer codes, one per student and bank item: 0 blank, *c* a single
 
 from __future__ import annotations
 
-import math
 import sys
+import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +26,22 @@ from numpy.typing import NDArray
 from examqa.banks import Bank, read_text
 from examqa.cohort._layout import LAYOUT_HINT, STUDENT_HEADERS, csv_records, layout_of
 from examqa.cohort._models import BadSheet
-from examqa.errors import InputError
-from examqa.exams.grading import check_marks
+from examqa.errors import ExamqaWarning, InputError
+from examqa.exams.marks import is_blank, read_marks
 from examqa.exams.models import AnswerSheet, Marks, Question
-from examqa.sheets.read import ANSWER_HEADERS, ID_HEADERS, parse_marks, read_sheet
+from examqa.sheets.read import ANSWER_HEADERS, ID_HEADERS, read_sheet
 
-AnswerValue = int | str | Sequence[int] | None
-"""A mark handed over in Python: a choice, cell text (``"③"``, ``"2;4"``), several choices, or None (blank)."""
+AnswerValue = int | float | str | Sequence[int] | None
+"""A mark handed over in Python, read as every door reads it (:func:`examqa.exams.marks.read_marks`): a
+choice in any numeric type or as text (``3``, ``3.0``, ``"③"``), several choices (``[2, 4]``, ``"2;4"``), or a
+blank (None, NaN, ``pd.NA``)."""
+
+
+def student_name(value: Any) -> str:
+    """A student's name as compared and reported: text, trimmed, in Unicode NFC (None → "")."""
+    if value is None or (not isinstance(value, str) and is_blank(value)):
+        return ""
+    return unicodedata.normalize("NFC", str(value).strip())
 StudentRows = Iterable[tuple[str, Mapping[str, Any] | AnswerSheet]]
 """The caller's own sheets: (student, id → :data:`AnswerValue`) pairs, or (student, AnswerSheet)."""
 
@@ -60,12 +71,14 @@ class Sheets:
 class _Coder:
     """Cell text or marks → code, remembering each distinct text per item shape (choices, labels)."""
 
-    def __init__(self, questions: Sequence[Question]) -> None:
+    def __init__(self, questions: Sequence[Question], choices: Mapping[str, int] | None = None) -> None:
         self.questions = questions
+        self.widths = [(choices or {}).get(q.id) for q in questions]
         self.multis: list[Marks] = []
         self._multi: dict[Marks, int] = {}
-        shapes: dict[tuple[int, str], dict[str, int]] = {}
-        self.cache = [shapes.setdefault((len(q.choices), q.label_style), {"": 0}) for q in questions]
+        shapes: dict[tuple[int, str, int | None], dict[str, int]] = {}
+        self.cache = [shapes.setdefault((len(q.choices), q.label_style, w), {"": 0})
+                      for q, w in zip(questions, self.widths, strict=True)]
 
     def code(self, marks: Marks) -> int:
         if not marks:
@@ -79,24 +92,18 @@ class _Coder:
         return found
 
     def text(self, j: int, text: str, path: Path | None, line: int | None) -> int:
-        code = self.code(parse_marks(text, self.questions[j], path=path, line=line))
+        code = self.code(read_marks(text, self.questions[j], choices=self.widths[j], path=path, line=line))
         self.cache[j][text] = code
         return code
 
     def value(self, j: int, value: Any) -> int:
-        """A mark handed over in Python (int, text, several ints, None, NaN from a DataFrame)."""
-        q = self.questions[j]
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return 0
-        if isinstance(value, str):
-            return self.code(parse_marks(value, q))
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return self.code(check_marks(q, (value,)))
-        if isinstance(value, Sequence):
-            return self.code(check_marks(q, tuple(value)))
-        return self.code(check_marks(q, (value,)))  # raises: not a choice number
+        """A mark handed over in Python (any numeric type, text, several choices, None, NaN, ``pd.NA``)."""
+        if type(value) is int and 1 <= value <= len(self.questions[j].choices):
+            return value  # the common case, without the general reader
+        if type(value) is str:
+            code = self.cache[j].get(value)
+            return self.text(j, value, None, None) if code is None else code
+        return self.code(read_marks(value, self.questions[j], choices=self.widths[j]))
 
 
 class _Collector:
@@ -162,16 +169,20 @@ class _Collector:
                       bad=self.bad, layout=layout, source=source)
 
 
-def read_cohort_file(path: Path, bank: Bank, *, skip_bad: bool = False) -> Sheets:
-    """Read a wide or long CSV, or a folder of one-sheet CSVs (one per student, named by the file)."""
+def read_cohort_file(path: Path, bank: Bank, *, skip_bad: bool = False,
+                     choices: Mapping[str, int] | None = None) -> Sheets:
+    """Read a wide or long CSV, or a folder of one-sheet CSVs (one per student, named by the file).
+
+    ``choices`` (item id → count) widens the range of items that lost a choice in extraction.
+    """
     if path.is_dir():
-        return _read_folder(path, bank, skip_bad=skip_bad)
+        return _read_folder(path, bank, skip_bad=skip_bad, choices=choices)
     _, text = read_text(path)
     rows = csv_records(text, path)
     first = next(rows, None)
     if first is None:
         raise InputError("no answers in this file", path=path, hint=LAYOUT_HINT)
-    coder = _Coder(bank.questions)
+    coder = _Coder(bank.questions, choices)
     out = _Collector(coder, len(bank.questions), skip_bad=skip_bad)
     index = {q.id: j for j, q in enumerate(bank.questions)}
     layout = layout_of(first[1], set(index), path, first[0])
@@ -182,9 +193,9 @@ def read_cohort_file(path: Path, bank: Bank, *, skip_bad: bool = False) -> Sheet
         is_header = head[0] in STUDENT_HEADERS and first[1][1].strip() not in index
         _read_long(rows if is_header else _chain(first, rows), path, index, out, text=True)
     else:
-        student = path.stem  # a single id,answer sheet: a cohort of one, named by the file
+        student = student_name(path.stem)  # a single id,answer sheet: a cohort of one, named by the file
         try:
-            sheet = read_sheet(path, bank)
+            sheet = read_sheet(path, bank, choices=choices)
         except InputError as exc:
             out.fail(exc, student)
         else:
@@ -221,7 +232,7 @@ def _read_wide(first: tuple[int, list[str]], rows: Iterator[tuple[int, list[str]
     caches = [coder.cache[j] for j in columns]
     get = dict.get
     for line, row in rows:
-        student = row[0].strip()
+        student = student_name(row[0])
         try:
             if len(row) != width and (len(row) < width or any(c.strip() for c in row[width:])):
                 raise InputError(f"{len(row)} fields, the header has {width}", path=path, line=line,
@@ -246,7 +257,7 @@ def _read_long(records: Iterable[tuple[int, Sequence[Any]]], path: Path | None, 
     row_of: dict[str, int] = {}
     answered: dict[tuple[str, int], int] = {}
     for line, row in records:
-        student = str(row[0]).strip() if len(row) and row[0] is not None else ""
+        student = student_name(row[0]) if len(row) else ""
         if student in out.dropped:
             continue
         try:
@@ -289,19 +300,41 @@ def _chain(first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]) 
     yield from rest
 
 
-def _read_folder(path: Path, bank: Bank, *, skip_bad: bool) -> Sheets:
-    files = sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".csv"
-                    and not p.name.startswith(".")), key=lambda p: p.name)
+def sheet_files(path: Path) -> tuple[list[tuple[str, Path]], list[Path]]:
+    """The one-sheet CSVs of a cohort folder, each with its student's name, and the files left out.
+
+    Sheets in sub-folders are read too (a folder per class: ``1반/김민수.csv``); a student is then named by
+    the path inside the folder (``1반/김민수``), so two classes may each have a 김민수. Hidden files and
+    folders are skipped; any other file (``.xlsx``, ``.txt``) is returned as left out, to be said.
+    """
+    found: list[tuple[str, Path]] = []
+    other: list[Path] = []
+    for file in sorted(path.rglob("*"), key=lambda p: p.relative_to(path).as_posix()):
+        rel = file.relative_to(path)
+        if any(part.startswith(".") for part in rel.parts) or not file.is_file():
+            continue
+        if file.suffix.lower() != ".csv":
+            other.append(file)
+            continue
+        found.append((student_name(rel.with_suffix("").as_posix()), file))
+    return found, other
+
+
+def _read_folder(path: Path, bank: Bank, *, skip_bad: bool, choices: Mapping[str, int] | None = None) -> Sheets:
+    files, other = sheet_files(path)
+    if other:
+        shown = ", ".join(p.relative_to(path).as_posix() for p in other[:5]) + (" …" if len(other) > 5 else "")
+        warnings.warn(f"{path}: {len(other)} file(s) that are not .csv answer sheets were not read: {shown}",
+                      ExamqaWarning, stacklevel=_user_level())
     if not files:
         raise InputError("no .csv answer sheets in this folder", path=path, hint=LAYOUT_HINT)
-    coder = _Coder(bank.questions)
+    coder = _Coder(bank.questions, choices)
     out = _Collector(coder, len(bank.questions), skip_bad=skip_bad)
     index = {q.id: j for j, q in enumerate(bank.questions)}
-    for file in files:
-        student = file.stem
+    for student, file in files:
         try:
             out.claim(student, file, None)
-            sheet = read_sheet(file, bank)  # the single-sheet reader, exactly
+            sheet = read_sheet(file, bank, choices=choices)  # the single-sheet reader, exactly
         except InputError as exc:
             out.fail(exc, student)
             continue
@@ -309,12 +342,23 @@ def _read_folder(path: Path, bank: Bank, *, skip_bad: bool) -> Sheets:
     return out.sheets("folder", str(path))
 
 
-def read_cohort_rows(rows: StudentRows, bank: Bank, *, skip_bad: bool = False) -> Sheets:
+def _user_level() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside examqa (the caller's line)."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("examqa"):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def read_cohort_rows(rows: StudentRows, bank: Bank, *, skip_bad: bool = False,
+                     choices: Mapping[str, int] | None = None) -> Sheets:
     """Read the caller's own sheets: (student, marks) pairs, marks by question id (see :data:`AnswerValue`).
 
     Errors name the student and the row (1-based position in ``rows``).
     """
-    coder = _Coder(bank.questions)
+    coder = _Coder(bank.questions, choices)
     out = _Collector(coder, len(bank.questions), skip_bad=skip_bad)
     index = {q.id: j for j, q in enumerate(bank.questions)}
     for number, pair in enumerate(rows, start=1):
@@ -323,7 +367,7 @@ def read_cohort_rows(rows: StudentRows, bank: Bank, *, skip_bad: bool = False) -
             if not (isinstance(pair, Sequence) and len(pair) == 2):
                 raise InputError(f"expected a (student, marks) pair, got {type(pair).__name__}", line=number)
             name, marks = pair
-            student = str(name).strip() if name is not None else ""
+            student = student_name(name)
             out.claim(student, None, number)
             values: Mapping[str, Any] = marks.marks if isinstance(marks, AnswerSheet) else marks
             codes = [0] * out.n
@@ -340,34 +384,47 @@ def read_cohort_rows(rows: StudentRows, bank: Bank, *, skip_bad: bool = False) -
     return out.sheets("rows", None)
 
 
-def read_dataframe(frame: Any, bank: Bank, *, skip_bad: bool = False) -> Sheets:
-    """Read a pandas DataFrame: wide (a student column, then item ids) or long (student, id, answer)."""
-    if str(frame.index.name or "").strip().lower() in STUDENT_HEADERS:
-        frame = frame.reset_index()
-    columns = [str(c) for c in frame.columns]
-    lower = [c.strip().lower() for c in columns]
+def read_dataframe(frame: Any, bank: Bank, *, skip_bad: bool = False,
+                   choices: Mapping[str, int] | None = None) -> Sheets:
+    """Read a pandas DataFrame: wide (a student column, then item ids) or long (student, id, answer).
+
+    The students may be the index (named ``student``, ``이름`` …). Columns are read with ``tolist()``, so
+    NumPy and nullable dtypes (``Int64``, ``string``, ``convert_dtypes()``) arrive as plain Python values
+    and ``pd.NA`` as a blank; the frame is never modified or copied.
+    """
+    columns = list(frame.columns)
+    lower = [str(c).strip().lower() for c in columns]
     ids = {q.id for q in bank.questions}
-    student = next((c for c, low in zip(frame.columns, lower, strict=True) if low in STUDENT_HEADERS), None)
-    if student is None:
+    keys = [str(c) for c in columns]
+    twice = next((k for k in keys if keys.count(k) > 1), None)
+    if twice is not None:
+        raise InputError(f"column {twice!r} appears twice in the DataFrame", hint="one column per item")
+    student = next((c for c, low in zip(columns, lower, strict=True) if low in STUDENT_HEADERS), None)
+    if student is not None:
+        names: list[Any] = frame[student].tolist()
+    elif str(frame.index.name or "").strip().lower() in STUDENT_HEADERS:
+        names = frame.index.tolist()  # the students are the index: read it, no reset_index (no copy, no warning)
+    else:
         raise InputError("the DataFrame has no student column", hint=LAYOUT_HINT)
-    qid = next((c for c, low in zip(frame.columns, lower, strict=True) if low in ID_HEADERS and str(c) not in ids),
+    qid = next((c for c, low in zip(columns, lower, strict=True) if low in ID_HEADERS and str(c) not in ids),
                None)
-    answer = next((c for c, low in zip(frame.columns, lower, strict=True) if low in ANSWER_HEADERS), None)
+    answer = next((c for c, low in zip(columns, lower, strict=True) if low in ANSWER_HEADERS), None)
     index = {q.id: j for j, q in enumerate(bank.questions)}
     if qid is not None and answer is not None:
-        out = _Collector(_Coder(bank.questions), len(bank.questions), skip_bad=skip_bad)
-        records = enumerate(zip(frame[student], frame[qid], frame[answer], strict=True), start=1)
+        out = _Collector(_Coder(bank.questions, choices), len(bank.questions), skip_bad=skip_bad)
+        records = enumerate(zip(names, frame[qid].tolist(), frame[answer].tolist(), strict=True), start=1)
         _read_long(records, None, index, out, text=False)
         return out.sheets("long", None)
-    items = [c for c in frame.columns if c != student]
+    items = [c for c in columns if c is not student]
     unknown = [c for c in items if str(c) not in ids]
     if unknown:
         raise InputError(f"column {unknown[0]!r} is not an item of the bank",
                          hint="a wide DataFrame has a student column, then one column per bank item id")
-    keys = [str(c) for c in items]
-    pairs = ((name, dict(zip(keys, values, strict=True)))
-             for name, *values in frame[[student, *items]].itertuples(index=False, name=None))
-    return read_cohort_rows(pairs, bank, skip_bad=skip_bad)
+    item_keys = [str(c) for c in items]
+    values = [frame[c].tolist() for c in items]
+    pairs = ((name, dict(zip(item_keys, row, strict=True)))
+             for name, *row in zip(names, *values, strict=True))
+    return read_cohort_rows(pairs, bank, skip_bad=skip_bad, choices=choices)
 
 
 def is_dataframe(value: object) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 
 def to_fraction(value: Any) -> Fraction:
@@ -249,9 +249,35 @@ Marks = tuple[int, ...]
 
 
 class AnswerSheet(BaseModel):
-    """A candidate's marks by question id. Ids absent from the sheet count as blank."""
+    """A candidate's marks by question id. Ids absent from the sheet count as blank.
+
+    ``marks`` takes what every other door takes (:func:`examqa.exams.marks.read_marks`): a choice as any
+    whole number or its text (``3``, ``3.0``, ``"3"``, ``"③"``), several for a double mark (``[2, 4]``,
+    ``"2;4"``), or a blank (``None``, NaN, ``""``). Anything else is one
+    :class:`~examqa.errors.InputError` naming the item. Letters need the item's labels: grade them through
+    :func:`examqa.sheets.grade_sheet`.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     marks: dict[str, Marks]
     source: str | None = Field(default=None, description="Where the sheet came from (a path).")
+
+    @field_validator("marks", mode="before")
+    @classmethod
+    def _read_cells(cls, value: Any) -> Any:
+        from collections.abc import Mapping
+
+        from examqa.errors import InputError
+        from examqa.exams.marks import read_marks
+
+        if not isinstance(value, Mapping):
+            raise InputError(f"AnswerSheet marks must be a mapping of question id to mark, not "
+                             f"{type(value).__name__}", hint='e.g. {"CUS-01": 3, "CUS-02": None}')
+        out: dict[str, Marks] = {}
+        for key, cell in value.items():
+            if isinstance(key, bool) or not isinstance(key, str | int):
+                raise InputError(f"question id {key!r} is not text", hint="ids are the bank's, e.g. 'CUS-01'")
+            qid = str(key)
+            out[qid] = read_marks(cell, qid=qid)
+        return out

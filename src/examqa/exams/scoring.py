@@ -145,6 +145,22 @@ def edition_notes(blueprint: Blueprint, questions: Sequence[Question], edition: 
     return notes
 
 
+def mark_choices(blueprint: Blueprint, questions: Sequence[Question], edition: str | None = None) -> dict[str, int]:
+    """Item id → how many choices a mark may name, where the blueprint prints more than the bank holds.
+
+    A choice lost in PDF extraction (an item read with 3 choices in a subject of 4) is still on the
+    candidate's paper: a mark on it is a legitimate (wrong) answer, not an error. ``validate`` warns about
+    such items; every reader takes its range from here, and :func:`score` from the blueprint directly.
+    """
+    ed = choose_edition(blueprint, questions, edition)
+    out: dict[str, int] = {}
+    for q in questions:
+        spec = ed.subject(q.subject)
+        if spec is not None and spec.choices is not None and spec.choices > len(q.choices):
+            out[q.id] = spec.choices
+    return out
+
+
 @dataclass
 class Tally:
     """One subject's (or 교시's) counts on one sheet: all the verdict is computed from.
@@ -209,7 +225,8 @@ def score(
             skipped_accredited[spec.name] += 1
             continue
         pts = item_points(q, spec)
-        m = check_marks(q, marks.get(q.id, ()))  # every entry path meets the same range check here
+        # every entry path meets the same range check here; a choice lost in extraction can still be marked
+        m = check_marks(q, marks.get(q.id, ()), choices=spec.choices)
         status = grade(q, m, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)
         awarded = pts if status == "correct" else Fraction(0)
         item = ItemResult(id=q.id, subject=spec.name, marks=tuple(m), accepted=tuple(sorted(q.accepted)),

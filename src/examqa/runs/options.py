@@ -9,9 +9,9 @@ apart: ``examqa grade EXAM --bank B --model M --samples 4 --seed 7`` is
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from examqa.errors import InputError
 
@@ -21,6 +21,14 @@ Mode = Literal["reasoning", "non-reasoning"]
 
 def _cli(flag: str, metavar: str | None = None, **extra: Any) -> dict[str, Any]:
     return {"cli": {"flag": flag, "metavar": metavar, **extra}}
+
+
+def _paper_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+PaperName = Annotated[str, BeforeValidator(_paper_text)]
+"""A paper by year or 회차: ``"2020"`` (or ``2020``), ``"43회"``."""
 
 
 class Options(BaseModel):
@@ -40,6 +48,9 @@ class SheetOptions(Options):
                                     json_schema_extra=_cli("--bank-format", "NAME"))
     grader: str | None = Field(None, description="Grader by name (examqa.graders), instead of the exam's own.",
                                json_schema_extra=_cli("--grader", "NAME"))
+    paper: PaperName | None = Field(None, description=(
+        "The paper to grade when the bank holds several (years, rounds): its year (2020) or 회차 (43회)."),
+                              json_schema_extra=_cli("--paper", "PAPER"))
 
 
 class SolveOptions(Options):

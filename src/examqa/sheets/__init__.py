@@ -16,6 +16,7 @@ _EXPORTS = {
     "ANSWER_HINT": "examqa.sheets.read",
     "Answers": "examqa.sheets.grade",
     "grade_sheet": "examqa.sheets.grade",
+    "paper_for_answers": "examqa.sheets.grade",
     "parse_marks": "examqa.sheets.read",
     "read_sheet": "examqa.sheets.read",
 }
@@ -25,13 +26,14 @@ __getattr__, __dir__ = lazy_exports("examqa.sheets", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # static checkers and IDEs see the real names
-    from examqa.sheets.grade import Answers, grade_sheet
+    from examqa.sheets.grade import Answers, grade_sheet, paper_for_answers
     from examqa.sheets.read import ANSWER_HINT, parse_marks, read_sheet
 
 __all__ = [
     "ANSWER_HINT",
     "Answers",
     "grade_sheet",
+    "paper_for_answers",
     "parse_marks",
     "read_sheet",
 ]
