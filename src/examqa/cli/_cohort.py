@@ -47,7 +47,7 @@ def run_cohort(args: argparse.Namespace, entry: Any, bank: Any, opts: Any) -> in
     from examqa.cohort import grade_cohort
 
     cohort = grade_cohort(entry, bank, args.answers, edition=opts.edition, grader=opts.grader,
-                          skip_bad=args.skip_bad, run=args.run)
+                          skip_bad=args.skip_bad, run=args.run, paper=opts.paper)
     files: dict[Path, str] = {}
     if args.csv_out:
         from examqa.reports import cohort_csv

@@ -42,6 +42,7 @@ BLANK_TEXTS = frozenset({"nan", "na", "n/a", "<na>", "none", "null", "nat"})
 
 _SEPARATORS = re.compile(r"[\s,;|/]+")
 _WHOLE = re.compile(r"([0-9]+)(?:\.0*)?")
+_DECIMAL = re.compile(r"[0-9]*\.[0-9]+")
 _LETTER = re.compile(r"[A-Za-z]")
 _MAX_DIGITS = 9  # no item has a billion choices; longer numbers are reported without being converted
 
@@ -157,6 +158,9 @@ def _text(answer: str, question: Question | None, name: str | None, path: Path |
                 raise InputError(f"answer {digits[:12]}… ({len(digits)} digits){_about(name)} is not a choice "
                                  "number", path=path, line=line, hint=ANSWER_HINT)
             chosen.append(_whole(int(digits), name, path, line))
+        elif _DECIMAL.fullmatch(token):
+            raise InputError(f"answer {token}{_about(name)} is not a choice number (not a whole number)",
+                             path=path, line=line, hint=ANSWER_HINT)
         elif _LETTER.fullmatch(token):
             if question is None:
                 raise InputError(f"answer {token!r}{_about(name)} is a letter; only the item knows its labels",

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from examqa._version import __version__
 from examqa.backends.base import Backend, GenRequest, Sampling
-from examqa.banks import Bank, bank_for_exam, route_notes
+from examqa.banks import Bank, bank_for_exam, one_paper, route_notes
 from examqa.errors import ExamqaWarning, InputError
 from examqa.exams.grading import Grader
 from examqa.exams.models import Question
@@ -137,6 +137,7 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
 
     entry = resolve_exam(exam)
     loaded, bank_path, left_out = resolve_bank(bank, entry.blueprint.id, options.bank_format)
+    loaded = one_paper(loaded, entry.blueprint, options.paper, edition=options.edition)  # a verdict: one paper
     notes = list(left_out)
     if loaded.problems:
         notes.append(f"{bank_path or 'the bank'}: {len(loaded.problems)} warning(s) in the bank "
@@ -164,7 +165,8 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
         pricing = Pricing(options.price_in or 0.0, options.price_out or 0.0, options.currency)
     runtime: dict[str, Any] = {
         "bank_path": str(bank_path.resolve()) if bank_path is not None else None,
-        "bank_format": loaded.format, "limit": options.limit, "prompts": str(prompt_set.folder.resolve()),
+        "bank_format": loaded.format, "limit": options.limit, "paper": options.paper,
+        "prompts": str(prompt_set.folder.resolve()),
         "pricing": vars(pricing) if pricing is not None else None,
     }
     # A protocol may print the choices its own way (A)–E)); rendering and reading use the same labels.
@@ -327,6 +329,7 @@ def reload_run(run: Path | str) -> tuple[RunStore, ExamEntry, Bank, RunConfig]:
     fmt = rt.get("bank_format")
     fmt = fmt if isinstance(fmt, str) and "+" not in fmt else None  # a mixed folder: detect again
     loaded, _ = bank_for_exam(Path(rt["bank_path"]), cfg["exam"], fmt)
+    loaded = one_paper(loaded, entry.blueprint, rt.get("paper"), edition=cfg.get("edition"))
     if loaded.sha256() != cfg["bank_sha256"]:
         raise InputError(f"the bank at {rt['bank_path']} changed since the run (hash differs)",
                          hint="restore the original bank files")
