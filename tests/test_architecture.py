@@ -20,7 +20,7 @@ from helpers import REPO
 
 SRC = REPO / "src" / "examqa"
 LINT = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ("exams", "banks", "sheets", "reading", "prompts", "backends", "reports", "runs", "cohort",
+PACKAGES = ("exams", "banks", "sheets", "reading", "prompts", "backends", "samples", "reports", "runs", "cohort",
             "comparison", "suite", "cli", "testing")
 TOP_MODULES = {"__init__.py", "errors.py", "_version.py", "_lazy.py", "_entrypoints.py"}
 

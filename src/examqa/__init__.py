@@ -9,7 +9,8 @@ The public surface, importable as ``examqa.<name>``:
   :func:`aevaluate_suite` (several exams × modes), :func:`solve` / :func:`asolve` (one question),
   :func:`astream` (one question, streamed), :func:`compare` (runs against each other);
 - stored runs: :func:`report_run`, :func:`rescore_run`;
-- reading answers: :func:`parse_response`; rendering: :func:`print_report`, :func:`to_markdown`, :func:`to_html`.
+- reading answers: :func:`parse_response`; rendering: :func:`print_report`, :func:`to_markdown`, :func:`to_html`;
+- the bundled sample papers, sheets and class, from any install: :mod:`examqa.samples`.
 
 Names load on first use (PEP 562), so ``import examqa`` costs almost nothing and torch, transformers,
 aiohttp and jinja2 load only with the call that needs them.
@@ -71,6 +72,7 @@ _EXPORTS: dict[str, str] = {
     "report_run": "examqa.runs.runner",
     "rescore_run": "examqa.runs.runner",
     "route_bank": "examqa.banks",
+    "samples": "examqa.samples",
     "score": "examqa.exams.scoring",
     "solve": "examqa.runs.solver",
     "to_html": "examqa.reports",
@@ -127,6 +129,7 @@ __all__ = [
     "report_run",
     "rescore_run",
     "route_bank",
+    "samples",
     "score",
     "solve",
     "to_html",
@@ -139,6 +142,7 @@ __getattr__, __dir__ = lazy_exports("examqa", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # static checkers and IDEs see the real names
+    from examqa import samples
     from examqa.backends import backend
     from examqa.backends.base import Backend, TextDelta
     from examqa.banks import Bank, BankFormat, load_bank, route_bank, validate_bank

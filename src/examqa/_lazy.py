@@ -18,7 +18,9 @@ def lazy_exports(package: str, exports: Mapping[str, str],
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
+        loaded = importlib.import_module(module)
+        # a sub-package exported by its own name (examqa.samples) is the module itself
+        value = loaded if module == f"{package}.{name}" else getattr(loaded, name)
         namespace[name] = value
         return value
 

@@ -23,6 +23,8 @@ error: a model run that ended with samples still failed — ``--resume`` finishe
 
 from __future__ import annotations
 
+import sys
+import warnings
 from pathlib import Path
 
 
@@ -97,3 +99,24 @@ class GenerationError(BackendError):
 
 class ExamqaWarning(UserWarning):
     """Something worth knowing that does not stop a run (a bank with warnings, greedy self-consistency)."""
+
+
+_NOT_THE_CALLER = ("examqa", "asyncio", "concurrent", "threading", "contextvars")
+
+
+def warn(message: str, *, path: Path | str | None = None) -> None:
+    """Issue an :class:`ExamqaWarning` shown at the caller's own line, not examqa's.
+
+    The line is the first frame outside examqa (and outside the event loop or thread machinery that may
+    run examqa's code): ``script.py:12: ExamqaWarning: …``. Where there is none — a run driven on a
+    worker thread — it is shown at ``path`` (the bank file the warning is about), never as ``sys:1``.
+    """
+    frame = sys._getframe(1)
+    while frame is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] in _NOT_THE_CALLER:
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is not None:
+        registry = frame.f_globals.setdefault("__warningregistry__", {})
+        warnings.warn_explicit(message, ExamqaWarning, frame.f_code.co_filename, frame.f_lineno,
+                               module=str(frame.f_globals.get("__name__", "")), registry=registry)
+    else:
+        warnings.warn_explicit(message, ExamqaWarning, str(path) if path is not None else "examqa", 1)

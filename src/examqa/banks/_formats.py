@@ -29,7 +29,7 @@ from examqa.banks._types import Sink
 from examqa.exams.models import Question, to_fraction
 
 BANK_FORMATS = ("native", "kmmlu-pro", "kormedmcqa", "loss-adjuster")
-"""The bank readers, by the name ``--format`` takes."""
+"""The bank readers, by the name ``--bank-format`` takes."""
 
 NATIVE_REQUIRED = ("id", "subject", "stem", "choices", "answer")
 NATIVE_OPTIONAL = ("number", "session", "year", "points", "label_style", "exam")

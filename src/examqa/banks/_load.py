@@ -61,13 +61,15 @@ def _read(path: Path, fmt: str | None, *, strict: bool) -> _Read:
     out = _Read(Sink(strict=strict))
     sink = out.sink
     for file in bank_files(path):
+        before = sink.errors
         raw = read_records(file, sink)
         if raw is None:
             continue
         out.files.append(file)
         out.digests.append(raw.digest)
         if not raw.records:
-            sink.warning("no questions in this file", path=file)
+            if sink.errors == before:  # an unreadable file has said why already
+                sink.warning("no questions in this file", path=file)
             continue
         name = fmt or detect_format(raw.records[0])
         if name is None:
@@ -103,7 +105,7 @@ def _read(path: Path, fmt: str | None, *, strict: bool) -> _Read:
                 sink.warning(note, path=file, line=record.line, question_id=q.id)
             question_warnings(q, here, sink)
         lost_spaces_warning(in_file, file, sink)
-    if not out.questions:
+    if not out.questions and not sink.errors:
         sink.error("no questions found", path=path, hint="check the files hold records")
     return out
 

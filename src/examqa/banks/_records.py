@@ -77,10 +77,48 @@ def read_records(path: Path, sink: Sink) -> RawFile | None:
     if container == "json":
         records = _json_array(text, path, sink)
     elif container == "jsonl":
-        records = _json_lines(text, path, sink)
+        whole = _one_object(text, path, sink)
+        records = [] if whole else _json_lines(text, path, sink)
     else:
         records = _csv_rows(text, path, sink)
     return RawFile(path, container, records, digest)
+
+
+BANK_SHAPES = "a bank is JSON lines (one object per line), a JSON array of objects, or CSV with a header row"
+
+
+def _one_object(text: str, path: Path, sink: Sink) -> bool:
+    """Whether the file is one JSON object spread over several lines (pretty-printed), not JSON lines.
+
+    Said in one error rather than one "malformed JSON" per line: what the file is, and what a bank is.
+    """
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    try:
+        json.loads(first)
+        return False  # the first line is a whole record: JSON lines (errors further down are per line)
+    except json.JSONDecodeError:
+        pass
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if first.strip() != "{":
+            return False
+        sink.error(f"malformed JSON: {exc.msg} (a pretty-printed object, read as a whole)", path=path,
+                   line=exc.lineno, hint=BANK_SHAPES)
+        return True
+    if not isinstance(value, dict):
+        return False
+    lines = len(text.strip().split("\n"))
+    listed = [(k, v) for k, v in value.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+    if listed:
+        key, records = listed[0]
+        sink.error(f"this file is one JSON object holding {len(records)} records under {key!r}, not a bank",
+                   path=path, line=1, hint=f"{BANK_SHAPES}: write the list itself as the file ([{{…}}, …]), "
+                   "or one record per line (jq -c '." + key + "[]')")
+    else:
+        sink.error(f"this file is one JSON object spread over {lines} lines, not JSON lines", path=path, line=1,
+                   hint=f"{BANK_SHAPES}: put each record on one line (jq -c .), or list the records in [ ]")
+    return True
 
 
 def _json_lines(text: str, path: Path, sink: Sink) -> list[RawRecord]:

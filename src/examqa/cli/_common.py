@@ -86,13 +86,15 @@ def add_option_flags(parser: argparse.ArgumentParser | Any, model: type[Options]
             continue
         spec = cli_spec(model, name)
         flag = spec.get("flag") or "--" + name.replace("_", "-")
-        help_text = field.description or ""
+        help_text = spec.get("help") or field.description or ""
         if _kind(field.annotation) is bool:
             const = not spec.get("negate", False)
             parser.add_argument(flag, dest=name, action="store_const", const=const, default=argparse.SUPPRESS,
                                 help=help_text)
         else:
             default = field.default
+            if isinstance(default, tuple):
+                default = ",".join(map(str, default))
             shown = "" if default is None or default == "" else f" (default {default})"
             parser.add_argument(flag, dest=name, metavar=spec.get("metavar") or name.upper(),
                                 default=argparse.SUPPRESS, help=help_text + shown)
@@ -201,7 +203,14 @@ def _in_flags(exc: Any, name: str) -> Any:
 
 
 class ProgressBar:
-    """A model run's progress on stderr: done/total, rate, accuracy so far, ETA (rich)."""
+    """A model run's progress on stderr: done/total, rate, accuracy so far, ETA.
+
+    On a terminal, a rich progress bar redrawn in place. Otherwise (a log file, CI, a pipe) whole lines —
+    one at the start, one per tenth of the run or half a minute, one at the end — never a bar cut to an
+    assumed width (``0:… ETA 0:…``). Quiet (``--json``) off a terminal: nothing.
+    """
+
+    LINE_EVERY_S = 30.0
 
     def __init__(self, quiet: bool) -> None:
         from rich.progress import (
@@ -214,25 +223,31 @@ class ProgressBar:
         )
 
         console = err_console()
+        self.lines = not console.is_terminal and not quiet
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[rate]}"), TextColumn("acc {task.fields[acc]}"),
                                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
-                                 disable=quiet and not console.is_terminal)
+                                 disable=not console.is_terminal)
         self.task: Any = None
         self.out: Path | None = None
-        self._done = self._correct = self._first = 0
-        self._t0 = 0.0
+        self._done = self._correct = self._first = self._total = 0
+        self._t0 = self._last_line = 0.0
+        self._label = ""
+        self._next_tenth = 0
 
     def started(self, run: RunStarted) -> None:
         """Start drawing (called once the run directory exists)."""
         import time
 
         self.out = run.out
-        self._done, self._correct, self._first = run.done, run.correct, run.done
-        self._t0 = time.perf_counter()
+        self._done, self._correct, self._first, self._total = run.done, run.correct, run.done, run.total
+        self._t0 = self._last_line = time.perf_counter()
+        self._label = f"{run.exam} · {Path(run.model).name} · {run.mode}"
+        self._next_tenth = run.done * 10 // max(run.total, 1) + 1
         self.progress.start()
-        self.task = self.progress.add_task(f"{run.exam} · {Path(run.model).name} · {run.mode}", total=run.total,
-                                           completed=run.done, rate="", acc="–")
+        self.task = self.progress.add_task(self._label, total=run.total, completed=run.done, rate="", acc="–")
+        if self.lines:
+            note(f"{self._label}: {run.done}/{run.total} done" + (" (resumed)" if run.done else ""))
 
     def sample(self, record: SampleRecord) -> None:
         """One more sample stored."""
@@ -240,11 +255,29 @@ class ProgressBar:
 
         self._done += 1
         self._correct += bool(record.correct)
-        elapsed = time.perf_counter() - self._t0
+        now = time.perf_counter()
+        elapsed = now - self._t0
         new = self._done - self._first
-        self.progress.update(self.task, advance=1, acc=f"{self._correct / self._done:.1%}",
-                             rate=f"{new / elapsed:.2f} it/s" if elapsed > 0 else "")
+        rate = new / elapsed if elapsed > 0 else 0.0
+        acc = f"{self._correct / self._done:.1%}"
+        self.progress.update(self.task, advance=1, acc=acc, rate=f"{rate:.2f} it/s" if rate else "")
+        if not self.lines:
+            return
+        tenth = self._done * 10 // max(self._total, 1)
+        if tenth >= self._next_tenth or self._done == self._total or now - self._last_line >= self.LINE_EVERY_S:
+            self._next_tenth = tenth + 1
+            self._last_line = now
+            left = (self._total - self._done) / rate if rate else None
+            note(f"{self._label}: {self._done}/{self._total} ({self._done / max(self._total, 1):.0%}), "
+                 f"{rate:.2f} it/s, acc {acc}, elapsed {_clock(elapsed)}"
+                 + (f", ETA {_clock(left)}" if left is not None and self._done < self._total else ""))
 
     def stop(self) -> None:
         """Stop drawing."""
         self.progress.stop()
+
+
+def _clock(seconds: float) -> str:
+    """``h:mm:ss``."""
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"

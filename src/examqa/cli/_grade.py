@@ -129,6 +129,9 @@ def _run_suite(args: argparse.Namespace) -> int:
     from examqa.suite import evaluate_suite
 
     extra = {}
+    if hasattr(args, "modes") and hasattr(args, "thinking"):
+        raise UsageProblem(args._parser, "--no-thinking and --modes contradict each other: --modes names the modes "
+                                         "to run (--modes non-reasoning is --no-thinking)")
     if hasattr(args, "modes"):
         modes = [m.strip() for m in str(args.modes).split(",") if m.strip()]
         if not modes:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from numpy.typing import NDArray
 from examqa.banks import Bank, read_text
 from examqa.cohort._layout import LAYOUT_HINT, STUDENT_HEADERS, csv_records, layout_of
 from examqa.cohort._models import BadSheet
-from examqa.errors import ExamqaWarning, InputError
+from examqa.errors import InputError, warn
 from examqa.exams.marks import is_blank, read_marks
 from examqa.exams.models import AnswerSheet, Marks, Question
 from examqa.sheets.read import ANSWER_HEADERS, ID_HEADERS, read_sheet
@@ -324,8 +323,7 @@ def _read_folder(path: Path, bank: Bank, *, skip_bad: bool, choices: Mapping[str
     files, other = sheet_files(path)
     if other:
         shown = ", ".join(p.relative_to(path).as_posix() for p in other[:5]) + (" …" if len(other) > 5 else "")
-        warnings.warn(f"{path}: {len(other)} file(s) that are not .csv answer sheets were not read: {shown}",
-                      ExamqaWarning, stacklevel=_user_level())
+        warn(f"{path}: {len(other)} file(s) that are not .csv answer sheets were not read: {shown}", path=path)
     if not files:
         raise InputError("no .csv answer sheets in this folder", path=path, hint=LAYOUT_HINT)
     coder = _Coder(bank.questions, choices)
@@ -340,16 +338,6 @@ def _read_folder(path: Path, bank: Bank, *, skip_bad: bool, choices: Mapping[str
             continue
         out.add(student, _codes(sheet.marks, index, coder, out.n))
     return out.sheets("folder", str(path))
-
-
-def _user_level() -> int:
-    """The ``stacklevel`` that points a warning at the first frame outside examqa (the caller's line)."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("examqa"):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
 
 
 def read_cohort_rows(rows: StudentRows, bank: Bank, *, skip_bad: bool = False,

@@ -248,6 +248,9 @@ def compare(runs: Sequence[Path | str], *, labels: Sequence[str] | None = None,
     """
     if on not in ("intersection", "strict"):
         raise InputError(f"on must be 'intersection' or 'strict', not {on!r}")
+    if isinstance(runs, str | Path):  # one path is not a sequence of runs (a str would iterate its letters)
+        raise InputError(f"compare takes a list of run directories, not one path ({str(runs)!r})",
+                         hint='e.g. examqa.compare(["runs/A", "runs/B"])')
     paths = [Path(p) for p in runs]
     if len(paths) < 2:
         raise InputError("compare needs at least two runs", hint="give a baseline run and one or more others")

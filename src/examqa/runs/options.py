@@ -57,7 +57,9 @@ class SolveOptions(Options):
     """How a model answers one question: mode, sampling, prompts. Shared by ``solve`` and ``evaluate``."""
 
     thinking: bool = Field(True, description="Reasoning mode (enable_thinking); False for the other mode.",
-                           json_schema_extra=_cli("--no-thinking", negate=True))
+                           json_schema_extra=_cli("--no-thinking", negate=True, help=(
+                               "Run in non-reasoning mode (enable_thinking=False, that mode's sampling); the "
+                               "default is reasoning mode. Not with --modes, which names the modes itself.")))
     temperature: float | None = Field(None, ge=0.0, description=(
         "Sampling temperature; 0 = greedy. Default: the protocol's for the mode (examqa: 0.6 reasoning, "
         "0 otherwise)."), json_schema_extra=_cli("--temperature", "T"))
@@ -142,4 +144,7 @@ class SuiteOptions(RunOptions):
     modes: tuple[Mode, ...] = Field(("reasoning",), min_length=1, description=(
         "Modes of the hybrid model to run (comma-separated): reasoning, non-reasoning. Each uses its own "
         "recommended sampling unless --temperature/--top-p say otherwise."),
-        json_schema_extra=_cli("--modes", "MODES"))
+        json_schema_extra=_cli("--modes", "MODES", help=(
+            "Run each exam in these modes, comma-separated: reasoning, non-reasoning, or both "
+            "(reasoning,non-reasoning: one run per exam and mode, the two compared). Each mode uses its own "
+            "recommended sampling unless --temperature/--top-p say otherwise. Not with --no-thinking.")))

@@ -14,7 +14,6 @@ once), ``aevaluate`` drives ``backend.agenerate`` on the caller's event loop (no
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from typing import Any, Protocol
 from examqa._version import __version__
 from examqa.backends.base import Backend, GenRequest, Sampling
 from examqa.banks import Bank, bank_for_exam, one_paper, route_notes
-from examqa.errors import ExamqaWarning, InputError
+from examqa.errors import InputError, warn
 from examqa.exams.grading import Grader
 from examqa.exams.models import Question
 from examqa.exams.plugins import ExamEntry, get_exam, get_grader
@@ -243,7 +242,7 @@ def _prepare(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend,
     opts = options if isinstance(options, RunOptions) else validated(RunOptions, dict(options))
     plan = plan_run(exam, bank, backend, opts)
     for note in plan.notes:
-        warnings.warn(note, ExamqaWarning, stacklevel=4)
+        warn(note, path=plan.bank.source)  # at the caller's line (not sys:1), or the bank's
     return plan, check_out_dir(plan)
 
 

@@ -95,8 +95,13 @@ def _config_diff(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> 
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:  # a hand edit in another encoding, a disk error
+                raise InputError(f"corrupt record: not UTF-8 (byte 0x{raw[exc.start]:02x})", path=path,
+                                 line=lineno, hint="remove that line and resume") from exc
             if line.strip():
                 try:
                     yield lineno, json.loads(line)

@@ -16,6 +16,8 @@ from examqa._lazy import lazy_exports
 _EXPORTS = {
     "aevaluate_suite": "examqa.suite.run",
     "evaluate_suite": "examqa.suite.run",
+    "is_suite": "examqa.suite.run",
+    "report_suite": "examqa.suite.run",
     "ModeReport": "examqa.suite.run",
     "MODES": "examqa.suite.run",
     "SuiteReport": "examqa.suite.run",
@@ -27,7 +29,16 @@ __getattr__, __dir__ = lazy_exports("examqa.suite", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # static checkers and IDEs see the real names
-    from examqa.suite.run import MODES, ModeReport, SuiteReport, SuiteRow, aevaluate_suite, evaluate_suite
+    from examqa.suite.run import (
+        MODES,
+        ModeReport,
+        SuiteReport,
+        SuiteRow,
+        aevaluate_suite,
+        evaluate_suite,
+        is_suite,
+        report_suite,
+    )
 
 __all__ = [
     "MODES",
@@ -36,4 +47,6 @@ __all__ = [
     "SuiteRow",
     "aevaluate_suite",
     "evaluate_suite",
+    "is_suite",
+    "report_suite",
 ]

@@ -144,6 +144,10 @@ def _banks(exams: list[str] | None, bank: Path | str | Bank,
 
 def _suite_options(options: dict[str, Any]) -> SuiteOptions:
     opts: SuiteOptions = validated(SuiteOptions, options)
+    if "modes" in options and "thinking" in options and tuple(opts.modes) != (opts.mode,):
+        raise InputError(f"thinking={opts.thinking} contradicts modes={tuple(opts.modes)}",
+                         hint="name the modes alone: modes=('non-reasoning',) is thinking=False "
+                              "(on the command line: --modes, not with --no-thinking)")
     if "modes" not in options and "thinking" in options:  # --no-thinking alone: that one mode
         opts = opts.model_copy(update={"modes": ("reasoning",) if opts.thinking else ("non-reasoning",)})
     if opts.resume and opts.out is None:
@@ -258,25 +262,34 @@ def _row(report: ModeReport, out: Path) -> SuiteRow:
 
 def _finish(results: list[ModeReport], banks: dict[str, Bank], routed: RoutedBank | None, opts: SuiteOptions,
             backend: Backend, out: Path, bank: Path | str | Bank) -> SuiteReport:
+    where = str(bank) if not isinstance(bank, Bank) else (str(bank.source) if bank.source else None)
+    return _assemble(results, exams=list(banks), modes=opts.modes, protocol=opts.protocol, model=backend.info.model,
+                     backend=backend.info.name, unrouted=dict(routed.unrouted) if routed else {},
+                     not_selected=dict(routed.not_selected) if routed else {}, out=out, bank=where)
+
+
+def _assemble(results: list[ModeReport], *, exams: Sequence[str], modes: Sequence[Mode], protocol: str, model: str,
+              backend: str, unrouted: dict[str, int], not_selected: dict[str, int], out: Path, bank: str | None,
+              never_started: int = 0) -> SuiteReport:
+    """The suite report from its runs' reports, written to ``out/suite-report.json/.md/.html``."""
     from examqa.comparison.runs import compare
 
     rows = tuple(_row(r, out) for r in results)
     passes = {}
-    for mode in opts.modes:
+    for mode in modes:
         mine = [r for r in rows if r.mode == mode]
         passes[mode] = f"passes {sum(r.passed for r in mine)} of {len(mine)}"
     comparisons: dict[str, PairComparison] = {}
-    if set(MODES) <= set(opts.modes):
-        for exam in banks:
-            pair = compare([out / exam / "non-reasoning", out / exam / "reasoning"],
-                           labels=["non-reasoning", "reasoning"])
-            comparisons[exam] = pair.pairs[0]
+    if set(MODES) <= set(modes):
+        for exam in exams:
+            if all((out / exam / mode / "manifest.json").is_file() for mode in MODES):
+                pair = compare([out / exam / "non-reasoning", out / exam / "reasoning"],
+                               labels=["non-reasoning", "reasoning"])
+                comparisons[exam] = pair.pairs[0]
     report = SuiteReport(
-        model=backend.info.model, backend=backend.info.name, protocol=opts.protocol,
-        bank=str(bank) if not isinstance(bank, Bank) else (str(bank.source) if bank.source else None),
-        exams=tuple(banks), modes=opts.modes, results=tuple(results), rows=rows, passes=passes,
-        unrouted=dict(routed.unrouted) if routed else {}, not_selected=dict(routed.not_selected) if routed else {},
-        mode_comparisons=comparisons, incomplete=sum(not r.complete for r in rows), out=str(out),
+        model=model, backend=backend, protocol=protocol, bank=bank, exams=tuple(exams), modes=tuple(modes),
+        results=tuple(results), rows=rows, passes=passes, unrouted=unrouted, not_selected=not_selected,
+        mode_comparisons=comparisons, incomplete=sum(not r.complete for r in rows) + never_started, out=str(out),
     )
     for name, text in (("suite-report.json", report.model_dump_json(indent=2)),
                        ("suite-report.md", report.to_markdown()), ("suite-report.html", report.to_html())):
@@ -284,3 +297,53 @@ def _finish(results: list[ModeReport], banks: dict[str, Bank], routed: RoutedBan
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out / name)
     return report
+
+
+def is_suite(path: Path | str) -> bool:
+    """Whether ``path`` is a suite directory (the ``out`` of :func:`evaluate_suite`)."""
+    return (Path(path) / SUITE_FILE).is_file()
+
+
+def report_suite(out: Path | str) -> SuiteReport:
+    """Re-render a stored suite (``examqa report SUITE_DIR``): each run's reports from its samples (as
+    :func:`examqa.report_run` does), then the suite's table and comparisons; returns the suite report.
+
+    A run the suite never started (it was stopped first) counts in ``incomplete``, like a run with samples
+    still to grade; ``resume=True`` on the original call finishes both.
+    """
+    from examqa.runs.runner import report_run
+    from examqa.runs.store import RunStore
+
+    root = Path(out)
+    try:
+        record = json.loads((root / SUITE_FILE).read_text(encoding="utf-8"))
+        exams, modes = list(record["exams"]), list(record["modes"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{root} is not a readable suite directory ({SUITE_FILE}: {exc})",
+                         hint="pass the folder given to --out of `examqa grade EXAMS … --modes …`") from exc
+    previous: dict[str, Any] = {}
+    if (root / "suite-report.json").is_file():
+        try:
+            previous = json.loads((root / "suite-report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = {}
+    results: list[ModeReport] = []
+    never_started = 0
+    backend, protocol = str(previous.get("backend", "")), str(previous.get("protocol", ""))
+    for exam in exams:
+        for mode in modes:
+            sub = root / exam / mode
+            if not (sub / "manifest.json").is_file():
+                never_started += 1
+                continue
+            config = RunStore.open(sub).manifest.config
+            backend, protocol = backend or str(config.get("backend", "")), protocol or str(config.get("protocol", ""))
+            results.append(ModeReport(**report_run(sub).model_dump(), mode=mode))
+    if not results:
+        raise InputError(f"{root}: the suite has no runs yet", hint="finish it with --resume --out " + str(root))
+    return _assemble(results, exams=[e for e in exams if any(r.exam == e for r in results)], modes=modes,
+                     protocol=protocol or "examqa", model=str(record.get("model", results[0].run.model
+                                                                        if results[0].run else "")),
+                     backend=backend, unrouted=dict(previous.get("unrouted") or {}),
+                     not_selected=dict(previous.get("not_selected") or {}), out=root, bank=record.get("bank"),
+                     never_started=never_started)

@@ -176,14 +176,25 @@ def build_tokenizer(seed: int = 0) -> Any:
 def build_tiny_exaone(path: Path, *, seed: int = 0) -> Path:
     """Build a random-weight ``Exaone4ForCausalLM`` with its tokenizer into ``path``; return ``path``.
 
-    Deterministic for a given ``seed`` (and torch version). Takes a few seconds on a CPU.
+    Deterministic for a given ``seed`` (and torch version). Takes a few seconds on a CPU. ``path`` must be
+    a new or empty folder: a file, or a folder holding anything, is an :class:`~examqa.errors.InputError`
+    (nothing of the user's is overwritten).
     """
+    from examqa.errors import InputError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError("is a file, not a folder to build the tiny model in", path=path,
+                         hint="give a new or empty folder")
+    if path.is_dir() and any(path.iterdir()):
+        raise InputError("the folder is not empty; the tiny model would overwrite what it holds", path=path,
+                         hint="give a new or empty folder (or no PATH, for the cached model)")
+
     import torch
     import transformers
 
     hf: Any = transformers  # partly typed; its untyped constructors would trip mypy --strict
 
-    path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(seed)
     eos_id = tokenizer.convert_tokens_to_ids(END_OF_TURN)
