@@ -7,8 +7,11 @@ installed exam. What decides a row's exam, in order:
 1. the sub-folder it sits in, when the bank is a folder with one sub-folder per exam id
    (``bank/customs-broker/…``, ``bank/dentist/…``);
 2. what the row itself says: KMMLU-Pro's ``license_name``, KorMedMCQA's ``subject`` column (the exam:
-   doctor, dentist, nurse, pharm), a native row's ``exam`` field; a loss-adjuster-layout row is a
-   손해사정사 row by its layout.
+   doctor, dentist, nurse, pharm), a native row's ``exam`` field;
+3. for a row that says nothing of its exam (a native row without ``exam``; a row in the KIDI papers'
+   ``question``/``choices``/``answer`` layout, which many exported datasets share — its layout is not its
+   exam): the exam asked for, when one is; else its subject, when exactly one installed exam's blueprint
+   has that subject (보험업법 is a 손해사정사 subject; 회계학 is in several, so it says nothing).
 
 A licence name matches a blueprint's ``name_ko`` with spaces and the suffixes 국가시험 / 시험 / 1차 ignored,
 and otherwise exactly: 한의사 is not 의사 and 약사 is not 한약사. Rows of licences no installed plugin
@@ -32,9 +35,6 @@ from examqa.exams.scoring import choose_edition
 
 KORMEDMCQA_EXAMS: Mapping[str, str] = {"doctor": "의사", "dentist": "치과의사", "nurse": "간호사", "pharm": "약사"}
 """KorMedMCQA's exam codes (its ``subject`` column) → the licence's Korean name, matched like a licence."""
-
-LOSS_ADJUSTER_LICENCE = "손해사정사"
-"""The licence of a loss-adjuster-layout file (the KIDI papers)."""
 
 # Stripped from the end of a licence name before matching. Only the first stage: 관세사 2차 is an essay
 # exam, a different paper, and must not land in the 1차 blueprint.
@@ -136,12 +136,13 @@ def _route(read: _Read, root: Path, catalogue: Mapping[str, Blueprint], wanted: 
     """Split what one pass over the files read by exam (see :func:`route_bank`)."""
     resolver = _Resolver(catalogue)
     folders = _exam_folders(root, catalogue)
+    asked = wanted[0] if wanted is not None and len(wanted) == 1 else None
 
     rows: dict[str, list[Question]] = {}
     unrouted: Counter[str] = Counter()
     for q in read.questions:
         where = read.origin[q.id]
-        exam, name = _route_one(q, where, read, root, folders, resolver)
+        exam, name = _route_one(q, where, read, root, folders, resolver, asked)
         if exam is None:
             unrouted[name] += 1
         else:
@@ -190,9 +191,19 @@ class _Resolver:
 
     def __init__(self, catalogue: Mapping[str, Blueprint]) -> None:
         self._ids = set(catalogue)
+        self._catalogue = catalogue
         self._by_key: dict[str, list[str]] = {}
+        self._subjects: dict[str, str | None] = {}
         for exam_id, bp in catalogue.items():
             self._by_key.setdefault(licence_key(bp.name_ko), []).append(exam_id)
+
+    def by_subject(self, subject: str) -> str | None:
+        """The one installed exam whose blueprint (any edition) has ``subject``; None when none or several."""
+        if subject not in self._subjects:
+            having = [exam_id for exam_id, bp in self._catalogue.items()
+                      if any(ed.subject(subject) is not None for ed in bp.editions)]
+            self._subjects[subject] = having[0] if len(having) == 1 else None
+        return self._subjects[subject]
 
     def __call__(self, label: str, where: Location) -> str | None:
         if label in self._ids:
@@ -233,13 +244,11 @@ def _label(q: Question, where: Location, read: _Read) -> tuple[str | None, list[
     if fmt == "kormedmcqa":  # its subject column is the exam (doctor, dentist, nurse, pharm)
         korean = KORMEDMCQA_EXAMS.get(q.subject.strip().lower())
         return q.subject, [q.subject] + ([korean] if korean else [])
-    if fmt == "loss-adjuster":
-        return LOSS_ADJUSTER_LICENCE, [LOSS_ADJUSTER_LICENCE]
-    return None, []
+    return None, []  # a layout is not an exam: the KIDI papers' layout is also customs brokers' exports
 
 
 def _route_one(q: Question, where: Location, read: _Read, root: Path, folders: set[str],
-               resolve: _Resolver) -> tuple[str | None, str]:
+               resolve: _Resolver, asked: str | None = None) -> tuple[str | None, str]:
     """(exam id or None, the name to count it under when None)."""
     label, spellings = _label(q, where, read)
     target = next((t for t in (resolve(s, where) for s in spellings) if t is not None), None)
@@ -257,7 +266,12 @@ def _route_one(q: Question, where: Location, read: _Read, root: Path, folders: s
                              path=where.path, line=where.line, hint="move the file, or fix the row's exam")
         if folder_exam is not None:
             return folder_exam, folder
+    if label is None and asked is not None:
+        return asked, asked  # a row that says nothing belongs to the exam asked for
     if label is None:
+        by_subject = resolve.by_subject(q.subject)
+        if by_subject is not None:
+            return by_subject, by_subject
         hint = "add an \"exam\" field (an exam id, e.g. customs-broker)"
         if read.file_format.get(where.path) == "kmmlu-pro":
             hint = "KMMLU-Pro rows name their licence in license_name"
