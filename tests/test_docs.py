@@ -82,6 +82,14 @@ def _exercise(app: Any, expect_choice: int | None, **options: Any) -> dict[str, 
         assert report["to_pass"]["items"] > 0 and "items" not in report
         bad = client.post("/grade", json={"exam": "customs-broker", "answers": {"CUS-01": 9}})
         assert bad.status_code == 422 and "out of range" in bad.json()["error"]
+        # JSON numbers and nulls as a client sends them (issue 15.5: 2.0 and null were a 500)
+        loose = client.post("/grade", json={"exam": "customs-broker",
+                                            "answers": {"CUS-01": 2.0, "CUS-02": None, "CUS-03": "③"}})
+        assert loose.status_code == 200, loose.text
+        assert loose.json()["total"] == client.post("/grade", json={
+            "exam": "customs-broker", "answers": {"CUS-01": 2, "CUS-03": 3}}).json()["total"]
+        half = client.post("/grade", json={"exam": "customs-broker", "answers": {"CUS-01": 2.5}})
+        assert half.status_code == 422 and "CUS-01" in half.json()["error"]
         solved = client.post("/solve", json={"exam": "customs-broker", "question": bank_q, "options": options})
         assert solved.status_code == 200, solved.text
         solution = solved.json()

@@ -77,3 +77,81 @@ def test_the_installed_wheel_grades_outside_the_checkout(wheel: Path, tmp_path: 
                             capture_output=True, text=True, env=env, cwd=elsewhere, timeout=120)
     assert graded.returncode == 0, graded.stderr
     assert '"exam": "customs-broker"' in graded.stdout
+
+
+# ------------------------------------------------------------------------------------ docs examples, installed
+
+EXAMPLE_OUTPUT = {
+    "grade_sheet.py": ["회계학", "과락"],
+    "evaluate.py": ["truncated: 1 missing: 0", "samples.jsonl"],
+    "solve.py": ["③ True marker", "non-reasoning 3"],
+    "stream.py": ["[reasoning]", "[answer]", "graded: ③ True"],
+    "concurrency.py": ["64 answers in"],
+    "errors.py": ["sheet.csv 3", "unknown exam 'lawyer'", "BackendError cannot reach"],
+    "cohort.py": ["30/60 passed", "합격까지 정답"],
+}
+
+ASGI_DRIVER = """
+import json, os, sys
+from starlette.testclient import TestClient
+import examqa
+from examqa.testing import FakeOpenAIServer, Reply, completion
+
+reply = Reply(body=completion("검토했다.</think>\\n\\n정답: ②"), stream_piece=5)
+with FakeOpenAIServer(lambda call: reply, models=("exaone",)) as server:
+    os.environ["EXAMQA_BASE_URL"], os.environ["EXAMQA_MODEL"] = server.url, "exaone"
+    import asgi_app
+    with TestClient(asgi_app.app) as client:
+        graded = client.post("/grade", json={"exam": "customs-broker", "answers": {"CUS-01": 2.0, "CUS-02": None}})
+        solved = client.post("/solve", json={"exam": "customs-broker", "question": {
+            "subject": "관세법개론", "stem": "?", "choices": ["가", "나", "다", "라", "마"], "answer": 2}})
+        print(graded.status_code, graded.json()["exam"], solved.status_code, solved.json()["choice"])
+print("examqa from", examqa.__file__)
+"""
+
+
+def test_every_docs_example_runs_from_the_installed_wheel_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    """Issue 16.3: the docs' examples use examqa.samples, so they run from a wheel in a fresh directory."""
+    target = tmp_path / "site"
+    res = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                          str(wheel)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    elsewhere = tmp_path / "elsewhere"
+    examples = elsewhere / "examples"
+    examples.mkdir(parents=True)
+    for script in (REPO / "docs" / "examples").glob("*.py"):
+        (examples / script.name).write_text(script.read_text(encoding="utf-8"), encoding="utf-8")
+    assert {p.name for p in examples.glob("*.py")} == set(EXAMPLE_OUTPUT) | {"asgi_app.py"}
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    for name, needles in EXAMPLE_OUTPUT.items():
+        done = subprocess.run([sys.executable, str(examples / name)], capture_output=True, text=True, env=env,
+                              cwd=elsewhere, timeout=300)
+        assert done.returncode == 0, (name, done.stderr)
+        for needle in needles:
+            assert needle in done.stdout, (name, needle, done.stdout)
+    pytest.importorskip("starlette", reason="starlette is not installed (the dev extra has it)")
+    pytest.importorskip("httpx", reason="httpx is not installed (the dev extra has it)")
+    driver = examples / "drive_asgi.py"
+    driver.write_text(ASGI_DRIVER, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(driver)], capture_output=True, text=True, cwd=examples,
+                          env={**env, "PYTHONPATH": f"{target}{os.pathsep}{examples}"}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    first, where = done.stdout.strip().splitlines()
+    assert first == "200 customs-broker 200 2"
+    assert where.startswith(f"examqa from {target}")
+
+
+def test_the_samples_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    probe = ("import examqa; s = examqa.samples; print(','.join(s.exams())); print(s.paper('dentist')); "
+             "print(examqa.grade_sheet('customs-broker', s.bank('customs-broker'), s.sheet('customs-broker')).passed);"
+             "print(examqa.grade_cohort('customs-broker', s.bank('customs-broker'), s.cohort('customs-broker'))"
+             ".summary.students)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(target)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    exams, paper, passed, students = done.stdout.split("\n")[:4]
+    assert set(EXAMS) <= set(exams.split(",")) and paper.startswith(str(target))
+    assert passed in ("True", "False") and students == "60"

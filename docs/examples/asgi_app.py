@@ -2,7 +2,8 @@
 
     EXAMQA_BASE_URL=http://127.0.0.1:8000/v1 EXAMQA_MODEL=exaone uvicorn asgi_app:app
 
-POST /grade        {"exam": "customs-broker", "answers": {"CUS-01": 2, …}}   → the report (to_pass included)
+POST /grade        {"exam": "customs-broker", "answers": {"CUS-01": 2, …}}   → the report (to_pass included);
+                   a mark may be 2, 2.0, "2", "②", [2, 4] (a double mark) or null (blank), as every door reads it
 POST /solve        {"exam": "…", "question": {"stem": …, "choices": […], "answer": 3}, "options": {"thinking": true}}
 POST /solve/stream the same, as server-sent events: reasoning and answer deltas, then the graded solution
 
@@ -27,12 +28,12 @@ from starlette.routing import Route
 
 import examqa
 
-BANKS = {exam: f"exams/samples/papers/{exam}.jsonl" for exam in ("customs-broker", "loss-adjuster", "dentist")}
+EXAMS = ("customs-broker", "loss-adjuster", "dentist")  # your own banks: examqa.load_bank(path) for each
 
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    app.state.banks = {exam: examqa.load_bank(path) for exam, path in BANKS.items()}
+    app.state.banks = {exam: examqa.samples.bank(exam) for exam in EXAMS}  # the bundled sample papers
     backend = examqa.backend("openai", model=os.environ.get("EXAMQA_MODEL", "exaone"),
                              base_url=os.environ.get("EXAMQA_BASE_URL", "http://127.0.0.1:8000/v1"),
                              concurrency=int(os.environ.get("EXAMQA_CONCURRENCY", "64")))

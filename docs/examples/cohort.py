@@ -4,7 +4,7 @@ import random
 
 import examqa
 
-bank = examqa.load_bank("exams/samples/papers/customs-broker.jsonl")  # 12 sample items, 2.5 points each
+bank = examqa.samples.bank("customs-broker")  # the bundled sample paper: 12 items, 2.5 points each
 rng = random.Random(7)
 rows = []  # (student, {item id: mark}) — from your own database; a CSV path or a DataFrame works too
 for n in range(60):

@@ -6,7 +6,7 @@ import examqa
 sheet = Path(tempfile.mkdtemp()) / "sheet.csv"
 sheet.write_text("id,answer\nCUS-01,2\nCUS-02,9\n", encoding="utf-8")
 try:
-    examqa.grade_sheet("customs-broker", "exams/samples/papers/customs-broker.jsonl", sheet)
+    examqa.grade_sheet("customs-broker", examqa.samples.paper("customs-broker"), sheet)
 except examqa.InputError as error:          # bad input: a file, a line, and what to do
     print(error)                            # …/sheet.csv:3: answer 9 is out of range for question 'CUS-02': …
     print(error.path.name, error.line)      # sheet.csv 3

@@ -3,7 +3,7 @@ import examqa
 exam = examqa.load_exam("customs-broker")
 print(exam.blueprint.name_ko, "—", exam.blueprint.pass_rule.text)
 
-bank = examqa.load_bank("exams/samples/papers/customs-broker.jsonl")
+bank = examqa.samples.bank("customs-broker")                # the bundled sample paper (12 items)
 answers = {q.id: min(q.accepted) for q in bank.questions}   # a perfect sheet…
 accounting = [q.id for q in bank.questions if q.subject == "회계학"]
 for qid in accounting:                                      # …except every 회계학 item left blank
