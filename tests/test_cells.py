@@ -299,6 +299,11 @@ def test_grade_sheet_refuses_what_is_not_a_sheet(bank: Bank, answers: Any) -> No
         examqa.grade_sheet(EXAM, bank, answers)
 
 
+def test_pairs_from_a_generator_are_read_once(bank: Bank) -> None:
+    report = examqa.grade_sheet(EXAM, bank, ((q.id, min(q.accepted)) for q in bank.questions))
+    assert report.total.percent == 100
+
+
 def test_a_mapping_naming_an_item_twice_through_pairs_is_refused(bank: Bank) -> None:
     with pytest.raises(InputError, match="answered twice"):
         examqa.grade_sheet(EXAM, bank, [(ITEM, 2), (ITEM, 3)])

@@ -83,7 +83,7 @@ BAD_SHEETS = [
     ("letter past range", "T-3,F\n", 1, "valid choices are A–E"),
     ("letter on numbered item", "T-1,B\n", 1, "is a letter, but its choices are numbered"),
     ("garbage", "T-1,abc\n", 1, "cannot read answer 'abc'"),
-    ("decimal", "T-1,2.5\n", 1, "cannot read answer '2.5'"),
+    ("decimal", "T-1,2.5\n", 1, "answer 2.5 for question 'T-1' is not a choice number (not a whole number)"),
     ("three columns", "T-1,1\nT-2,2,4\n", 2, "3 columns"),
     ("missing id", "T-1,1\n,2\n", 2, "missing question id"),
     ("open quote", 'T-1,1\nT-2,"2,4\n', 2, "malformed CSV"),

@@ -1,11 +1,12 @@
 """Exams: what the examiners decide — exam facts, the items a paper holds, and the verdict under the law.
 
 Owns the domain model (:class:`Question`, :class:`Blueprint` with its editions, subjects, merged 과락 groups and
-pass rule, :class:`AnswerSheet`), the :class:`Report` a verdict is written in, item grading under the final
-key (:class:`Grader`), scoring in exact arithmetic (:func:`score`) and how its numbers are shown
-(:mod:`.display`: never a rounded value across the line it is compared with), what it takes to pass (:mod:`.topass`),
-what an item asks (:mod:`.features`), the registry of exam plugins (:func:`load_exam`; the built-in domains
-in :mod:`.domains`) and where the bundled data lives (:mod:`.resources`).
+pass rule, :class:`AnswerSheet`), the :class:`Report` a verdict is written in, reading one answer cell the same
+way through every door (:func:`read_marks`), item grading under the final key (:class:`Grader`), scoring in
+exact arithmetic (:func:`score`) and how its numbers are shown (:mod:`.display`: never a rounded value across
+the line it is compared with), what it takes to pass (:mod:`.topass`), what an item asks (:mod:`.features`),
+the registry of exam plugins (:func:`load_exam`; the built-in domains in :mod:`.domains`) and where the bundled
+data lives (:mod:`.resources`).
 
 May import: :mod:`examqa.errors`, :mod:`examqa._entrypoints`. Must not import any other examqa package: every
 stage above (banks, sheets, prompts, reading, runs, cohorts, reports) builds on this one.
@@ -43,6 +44,8 @@ _EXPORTS = {
     "load_exam": "examqa.exams.plugins",
     "Marks": "examqa.exams.models",
     "PassRule": "examqa.exams.models",
+    "mark_choices": "examqa.exams.scoring",
+    "read_marks": "examqa.exams.marks",
     "Points": "examqa.exams.models",
     "prompts_dir": "examqa.exams.resources",
     "Question": "examqa.exams.models",
@@ -63,6 +66,7 @@ __getattr__, __dir__ = lazy_exports("examqa.exams", _EXPORTS, globals())
 if TYPE_CHECKING:  # static checkers and IDEs see the real names
     from examqa.exams.features import ItemFeatures, choice_label, item_features
     from examqa.exams.grading import Grader, ItemStatus, KeyGrader, check_marks
+    from examqa.exams.marks import read_marks
     from examqa.exams.models import (
         AnswerSheet,
         Blueprint,
@@ -87,7 +91,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the real names
     )
     from examqa.exams.report import ItemResult, Report, RunSummary, SubjectResult, ToPass
     from examqa.exams.resources import exams_dir, prompts_dir
-    from examqa.exams.scoring import format_points, score
+    from examqa.exams.scoring import format_points, mark_choices, score
     from examqa.exams.topass import to_pass
 
 __all__ = [
@@ -122,7 +126,9 @@ __all__ = [
     "grader_names",
     "item_features",
     "load_exam",
+    "mark_choices",
     "prompts_dir",
+    "read_marks",
     "registry",
     "score",
     "to_pass",

@@ -12,7 +12,7 @@ from typing import Any
 from examqa.banks import Bank, SeveralPapersError, bank_for_exam, one_paper, papers_answered
 from examqa.errors import InputError
 from examqa.exams.marks import read_marks
-from examqa.exams.models import AnswerSheet, Marks
+from examqa.exams.models import AnswerSheet, Blueprint, Marks
 from examqa.exams.plugins import ExamEntry, get_exam, get_grader
 from examqa.exams.report import Report
 from examqa.exams.scoring import mark_choices, score
@@ -63,8 +63,8 @@ def _answered(answers: Any) -> list[str]:
         return []
 
 
-def paper_for_answers(bank: Bank, blueprint: Any, paper: str | int | None, edition: str | None,
-                   answered: list[str]) -> Bank:
+def paper_for_answers(bank: Bank, blueprint: Blueprint, paper: str | int | None, edition: str | None,
+                      answered: list[str]) -> Bank:
     """:func:`examqa.banks.one_paper`, with what the sheet's ids say: the paper they all belong to when the
     bank holds several and none was named, or the items of other papers a sheet answers when one was."""
     try:
@@ -80,7 +80,7 @@ def paper_for_answers(bank: Bank, blueprint: Any, paper: str | int | None, editi
                                  hint=f"grade it with --paper {name} (paper=\"{name}\" in Python)") from exc
     if chosen is not bank:
         inside = {q.id for q in chosen.questions}
-        others = [(p, n) for p, n in papers_answered(bank, [i for i in answered if i not in inside])]
+        others = papers_answered(bank, [i for i in answered if i not in inside])
         if others:
             listing = ", ".join(f"{p.label} {n}" for p, n in others)
             raise InputError(f"the answers name items of other papers than {paper} ({listing})",
@@ -106,6 +106,8 @@ def grade_sheet(exam: str | ExamEntry, bank: Bank | Path | str, answers: Answers
     to); ``paper`` (``"2020"``, ``"43회"``) grades one of them (:func:`examqa.banks.one_paper`).
     """
     entry = get_exam(exam) if isinstance(exam, str) else exam
+    if not isinstance(answers, AnswerSheet | str | Path | Mapping):
+        answers = list(_pairs(answers))  # read once: a generator of pairs is not to be consumed twice
     # a path may hold several exams' rows (a KMMLU-Pro file): grade this exam's
     routed = bank if isinstance(bank, Bank) else bank_for_exam(Path(bank), entry.blueprint.id, bank_format)[0]
     loaded = paper_for_answers(routed, entry.blueprint, paper, edition, _answered(answers))
