@@ -10,6 +10,7 @@ are blanks, anything else is one ``InputError`` naming the item.
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
@@ -18,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import examqa
 from examqa.banks import Bank
@@ -307,3 +310,55 @@ def test_pairs_from_a_generator_are_read_once(bank: Bank) -> None:
 def test_a_mapping_naming_an_item_twice_through_pairs_is_refused(bank: Bank) -> None:
     with pytest.raises(InputError, match="answered twice"):
         examqa.grade_sheet(EXAM, bank, [(ITEM, 2), (ITEM, 3)])
+
+
+# ------------------------------------------------------------------------------------ every door agrees
+
+
+
+def _spellings(k: int) -> list[Any]:
+    """Ways people and libraries write the mark k."""
+    out: list[Any] = [k, str(k), f" {k} ", float(k), f"{k}.0", np.int64(k), np.float64(k), Decimal(k),
+                      chr(0xFF10 + k) if k < 10 else str(k)]
+    if 1 <= k <= 20:
+        out.append(chr(0x2460 + k - 1))  # ① …
+    return out
+
+
+BLANKS: list[Any] = [None, "", "  ", math.nan, "nan", "NA", [], PD_NA]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_door_reads_a_random_sheet_alike(bank: Bank, data: st.DataObject) -> None:
+    """A sheet with each mark spelt a random way (or a random blank, or a double mark) grades the same
+    through a mapping, pairs, an AnswerSheet, cohort rows and a CSV."""
+    cells: dict[str, Any] = {}
+    texts: dict[str, str] = {}
+    for q in bank.questions:
+        kind = data.draw(st.sampled_from(["mark", "blank", "double", "absent"]))
+        if kind == "absent":
+            continue
+        if kind == "blank":
+            cells[q.id] = data.draw(st.sampled_from(BLANKS))
+            texts[q.id] = ""
+        elif kind == "double":
+            pair = data.draw(st.lists(st.integers(1, len(q.choices)), min_size=2, max_size=2, unique=True))
+            cells[q.id] = data.draw(st.sampled_from([pair, tuple(pair), f"{pair[0]};{pair[1]}"]))
+            texts[q.id] = f"{pair[0]}|{pair[1]}"
+        else:
+            k = data.draw(st.integers(1, len(q.choices)))
+            cells[q.id] = data.draw(st.sampled_from(_spellings(k)))
+            texts[q.id] = str(k)
+    expected = examqa.grade_sheet(EXAM, bank, {k: read_marks(v, next(q for q in bank.questions if q.id == k))
+                                               for k, v in cells.items()}).model_dump()
+    assert examqa.grade_sheet(EXAM, bank, cells).model_dump() == expected
+    assert examqa.grade_sheet(EXAM, bank, list(cells.items())).model_dump() == expected
+    assert examqa.grade_sheet(EXAM, bank, examqa.AnswerSheet(marks=cells)).model_dump() == expected
+    cohort = examqa.grade_cohort(EXAM, bank, [("가", cells)])
+    assert cohort.report("가").model_dump(exclude={"notes"}) == {k: v for k, v in expected.items() if k != "notes"}
+    with tempfile.TemporaryDirectory() as tmp:
+        sheet = Path(tmp) / "s.csv"
+        sheet.write_text("id,answer\n" + "".join(f"{k},{v}\n" for k, v in texts.items()), encoding="utf-8")
+        assert examqa.grade_sheet(EXAM, bank, sheet).model_dump(exclude={"notes"}) == {
+            k: v for k, v in expected.items() if k != "notes"}
