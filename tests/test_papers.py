@@ -192,3 +192,14 @@ def test_a_lost_choice_through_every_door(tmp_path: Path) -> None:
     assert next(i for i in cohort.report("가").items if i.id == qid).status == "wrong"
     with pytest.raises(InputError, match="valid choices are 1–4"):
         examqa.grade_cohort(EXAM, path, [("가", {qid: 5})])
+
+
+def test_a_suite_refuses_several_papers_before_its_directory_exists(tmp_path: Path) -> None:
+    bank = two_years(tmp_path / "bank")
+    backend = examqa.backend("scripted", default="검토</think>정답: 1")
+    with pytest.raises(SeveralPapersError, match="the bank holds 2 papers"):
+        examqa.evaluate_suite("loss-adjuster", bank, backend, out=tmp_path / "suite", temperature=0)
+    assert not (tmp_path / "suite").exists()
+    suite = examqa.evaluate_suite("loss-adjuster", bank, backend, out=tmp_path / "suite", temperature=0,
+                                  paper="2023")
+    assert [len(r.items) for r in suite.results] == [120]

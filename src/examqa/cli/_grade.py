@@ -55,7 +55,7 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def _grade_sheet(args: argparse.Namespace) -> int:
-    from examqa.banks import bank_for_exam, route_notes
+    from examqa.banks import bank_for_exam, one_paper, route_notes
     from examqa.cli import UsageProblem
     from examqa.exams import get_exam
     from examqa.runs import SheetOptions, SuiteOptions, option_flag
@@ -70,8 +70,10 @@ def _grade_sheet(args: argparse.Namespace) -> int:
     opts = options_from(args, SheetOptions)
     entry = get_exam(args.exam)
     bank, routed = bank_for_exam(args.bank, entry.blueprint.id, opts.bank_format)
-    if bank.problems:
-        note(f"{args.bank}: {len(bank.problems)} warning(s) in the bank (see `examqa validate`)")
+    graded = one_paper(bank, entry.blueprint, opts.paper, edition=opts.edition) if opts.paper else bank
+    if graded.problems:
+        note(f"{args.bank}: {len(graded.problems)} warning(s) in the "
+             f"{'bank' if graded is bank else 'paper'} (see `examqa validate`)")
     for line in route_notes(routed):
         note(f"note: {line}")
     if is_cohort(args.answers, bank):

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from examqa._version import __version__
 from examqa.backends.base import Backend
-from examqa.banks import Bank, RoutedBank, bank_for_exam, route_bank
+from examqa.banks import Bank, RoutedBank, bank_for_exam, one_paper, route_bank
 from examqa.comparison.models import PairComparison
 from examqa.errors import InputError
 from examqa.exams.plugins import registry
@@ -142,6 +142,13 @@ def _banks(exams: list[str] | None, bank: Path | str | Bank,
     return {e: routed.banks[e] for e in sorted(routed.banks, key=order.index)}, routed
 
 
+def _one_paper_each(banks: dict[str, Bank], opts: SuiteOptions) -> None:
+    """Refuse, before the suite directory exists, an exam whose bank holds several papers (none named)."""
+    catalogue = registry()
+    for exam, exam_bank in banks.items():
+        one_paper(exam_bank, catalogue[exam].blueprint, opts.paper, edition=opts.edition)
+
+
 def _suite_options(options: dict[str, Any]) -> SuiteOptions:
     opts: SuiteOptions = validated(SuiteOptions, options)
     if "modes" in options and "thinking" in options and tuple(opts.modes) != (opts.mode,):
@@ -204,6 +211,7 @@ def evaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend:
     opts = _suite_options(options)
     asked = resolve_exams(exams)
     banks, routed = _banks(asked, bank, opts.bank_format)
+    _one_paper_each(banks, opts)
     backend.open()  # a dead server or a missing model fails here, before the suite directory exists
     out = _prepare_out(opts, backend.info.model, list(banks), bank)
     results: list[ModeReport] = []
@@ -223,6 +231,7 @@ async def aevaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, b
     opts = _suite_options(options)
     asked = resolve_exams(exams)
     banks, routed = _banks(asked, bank, opts.bank_format)
+    _one_paper_each(banks, opts)
     await backend.aopen()
     out = _prepare_out(opts, backend.info.model, list(banks), bank)
     jobs = [(exam, mode) for exam in banks for mode in opts.modes]
