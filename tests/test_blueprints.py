@@ -1,4 +1,4 @@
-"""The six bundled exams as data: blueprints, sample papers, sample sheets and prompt templates."""
+"""The fourteen bundled exams as data: blueprints, sample papers, sample sheets and prompt templates."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ DOMAINS = {
     "customs-broker": "customs",
     "appraiser": "appraisal",
     "loss-adjuster": "loss-adjusting",
+    "lawyer": "bar",
+    "judicial-scrivener": "judicial-scrivening",
+    "labor-attorney": "labor-law",
+    "patent-attorney": "patent",
+    "cpa": "accounting",
+    "tax-accountant": "taxation",
+    "korean-medicine-doctor": "korean-medicine",
+    "pharmacist": "pharmacy",
 }
 
 # exam id → (sample sheet passes?, its reasons): the customs sheet shows a 과락 despite a mean of 75.
@@ -34,6 +42,14 @@ SHEET_VERDICTS = {
     "customs-broker": (False, ("회계학 2.5점 < 3점 (과락)",)),
     "appraiser": (True, ()),
     "loss-adjuster": (True, ()),
+    "lawyer": (False, ()),  # never a PASS under the law: the multiple-choice part decides nothing alone
+    "judicial-scrivener": (True, ()),  # over the 2024 cut (60.0)
+    "labor-attorney": (True, ()),  # graded on the elective it answers (경제학원론)
+    "patent-attorney": (False, ("평균 66.67점 < 2025년 합격선 79.16점",)),  # every statutory line met, the cut missed
+    "cpa": (True, ()),
+    "tax-accountant": (True, ()),
+    "korean-medicine-doctor": (False, ("본초학·한방생리학·예방의학 1점 < 1.2점 (과락, 합산)",)),
+    "pharmacist": (True, ()),
 }
 
 
@@ -77,11 +93,11 @@ def test_bundled_blueprint_loads_and_is_named_after_its_file(exam_id: str) -> No
     assert loaded == bp(exam_id)
 
 
-def test_registry_lists_exactly_the_six_builtin_exams() -> None:
+def test_registry_lists_exactly_the_fourteen_builtin_exams() -> None:
     assert {k: v.domain.name for k, v in registry().items()} == DOMAINS
 
 
-def test_bundled_exams_folder_holds_only_the_six() -> None:
+def test_bundled_exams_folder_holds_only_the_fourteen() -> None:
     assert {p.stem for p in exams_dir().glob("*.json")} == set(DOMAINS)
 
 
@@ -150,13 +166,17 @@ def test_session_times(exam_id: str, minutes: dict[int, int]) -> None:
 
 @pytest.mark.parametrize("exam_id", sorted(DOMAINS))
 def test_stated_numbers_are_consistent(exam_id: str) -> None:
-    """items × points per item = subject maximum, and the subject maxima add up to the edition's total."""
+    """items × points per item = subject maximum, and the subject maxima add up to the edition's total
+    (a candidate sits one subject of each elective slot, and the slot's subjects weigh alike)."""
     for ed in bp(exam_id).editions:
         graded = [s for s in ed.subjects if not s.accredited]
         for s in graded:
             if s.items is not None and s.points_per_item is not None and s.max_points is not None:
                 assert s.items * s.points_per_item == s.max_points, (ed.id, s.name)
-        maxima = [s.max_points for s in graded]
+        for slot, names in ed.electives.items():
+            assert len({ed.subject(n).max_points for n in names}) == 1, (ed.id, slot)  # type: ignore[union-attr]
+        sat = {names[0] for names in ed.electives.values()}
+        maxima = [s.max_points for s in graded if s.elective is None or s.name in sat]
         if ed.total_points is not None and all(m is not None for m in maxima):
             assert sum(m for m in maxima if m is not None) == ed.total_points, ed.id
 

@@ -96,7 +96,7 @@ def test_a_single_sheet_is_graded_as_before(tmp_path: Path, bank: Path) -> None:
     done = run_cli("grade", "loss-adjuster", "--bank", str(bank), "--answers", str(sheet), "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["passed"] is True and report["to_pass"] == {"items": 0, "by_subject": {}}
+    assert report["passed"] is True and report["to_pass"] == {"items": 0, "by_subject": {}, "target": "pass"}
     assert report == examqa.grade_sheet("loss-adjuster", bank, sheet).model_dump(mode="json")
     misuse = run_cli("grade", "loss-adjuster", "--bank", str(bank), "--answers", str(sheet), "--csv-out", "x.csv")
     assert misuse.returncode == 2 and "--csv-out is for a cohort" in misuse.stderr

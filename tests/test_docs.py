@@ -41,7 +41,7 @@ EXPECT = {
     "solve.py": ["③ True marker", "non-reasoning 3"],
     "stream.py": ["[reasoning]", "[answer]", "graded: ③ True"],
     "concurrency.py": ["64 answers in"],
-    "errors.py": ["sheet.csv 3", "unknown exam 'lawyer'", "BackendError cannot reach"],
+    "errors.py": ["sheet.csv 3", "unknown exam 'nurse'", "BackendError cannot reach"],
 }
 
 

@@ -1,4 +1,4 @@
-"""A third-party domain plugin, installed the way pip installs one, is found beside the six built-in exams.
+"""A third-party domain plugin, installed the way pip installs one, is found beside the fourteen built-in exams.
 
 The fake distribution is written into a temporary folder: a module ``fake_nursing.py`` and a
 ``fake_nursing-0.1.dist-info/`` with ``METADATA`` and ``entry_points.txt``. Putting the folder on
@@ -24,7 +24,9 @@ from examqa.exams.scoring import score
 from examqa.prompts.templates import load_prompts
 from helpers import run_cli
 
-BUILTIN = {"physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster"}
+BUILTIN = {"physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster",
+           "lawyer", "judicial-scrivener", "labor-attorney", "patent-attorney", "cpa", "tax-accountant",
+           "korean-medicine-doctor", "pharmacist"}
 
 # A test fixture, not the real nursing exam's facts: two subjects of five one-point items.
 NURSE_BLUEPRINT = {
@@ -84,12 +86,12 @@ def nursing_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     try:
         yield tmp_path
     finally:
-        # leave the registry and module cache as the other tests expect them: the six built-ins only
+        # leave the registry and module cache as the other tests expect them: the fourteen built-ins only
         sys.modules.pop("fake_nursing", None)
         registry.cache_clear()
 
 
-def test_fake_plugin_is_listed_beside_the_six(nursing_dist: Path) -> None:
+def test_fake_plugin_is_listed_beside_the_fourteen(nursing_dist: Path) -> None:
     exams = registry()
     assert set(exams) == BUILTIN | {"nurse"}
     entry = exams["nurse"]

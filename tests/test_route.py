@@ -43,7 +43,8 @@ def kmmlu(tmp_path: Path) -> Path:
             + kmmlu_rows("감정평가사", "경제학원론", 2, "apr") + kmmlu_rows("손해사정사", "보험업법", 2, "loss")
             + kmmlu_rows("의사", "의학각론", 2, "phy") + kmmlu_rows("치과의사", "치주과학", 2, "den")
             + kmmlu_rows("한약사", "보건의약관계법규", 2, "hp") + kmmlu_rows("한의사", "한방생리학", 3, "om")
-            + kmmlu_rows("약사", "생명약학", 1, "ph") + kmmlu_rows("관세사", "회계학", 1, "cus2"))
+            + kmmlu_rows("약사", "생명약학", 1, "ph") + kmmlu_rows("관세사", "회계학", 1, "cus2")
+            + kmmlu_rows("간호사", "기본간호학", 2, "nu"))
     return write_jsonl(tmp_path / "kmmlu-pro.jsonl", rows)
 
 
@@ -54,10 +55,10 @@ def test_kmmlu_pro_rows_route_by_licence_and_the_rest_are_counted(kmmlu: Path) -
     routed = route_bank(kmmlu)
     assert routed.format == "kmmlu-pro"
     assert {e: len(b.questions) for e, b in routed.banks.items()} == {
-        "customs-broker": 4, "appraiser": 2, "loss-adjuster": 2, "physician": 2, "dentist": 2,
-        "herbal-pharmacist": 2}
-    # 한의사 is not 의사 and 약사 is not 한약사: both are counted as licences no plugin provides
-    assert routed.unrouted == {"변호사": 4, "한의사": 3, "약사": 1}
+        "customs-broker": 4, "lawyer": 4, "appraiser": 2, "loss-adjuster": 2, "physician": 2, "dentist": 2,
+        "herbal-pharmacist": 2, "korean-medicine-doctor": 3, "pharmacist": 1}
+    # 한의사 is not 의사 and 약사 is not 한약사; a licence no plugin provides is counted, not dropped
+    assert routed.unrouted == {"간호사": 2}
     assert routed.not_selected == {}
     customs = routed.banks["customs-broker"]
     assert [q.id for q in customs.questions] == ["cus-1", "cus-2", "cus-3", "cus2-1"]
@@ -69,13 +70,14 @@ def test_kmmlu_pro_rows_route_by_licence_and_the_rest_are_counted(kmmlu: Path) -
 def test_selecting_exams_counts_the_others(kmmlu: Path) -> None:
     routed = route_bank(kmmlu, ["dentist", "customs-broker"])
     assert list(routed.banks) == ["dentist", "customs-broker"]
-    assert routed.not_selected == {"appraiser": 2, "loss-adjuster": 2, "physician": 2, "herbal-pharmacist": 2}
-    assert routed.unrouted == {"변호사": 4, "한의사": 3, "약사": 1}
+    assert routed.not_selected == {"lawyer": 4, "appraiser": 2, "loss-adjuster": 2, "physician": 2,
+                                   "herbal-pharmacist": 2, "korean-medicine-doctor": 3, "pharmacist": 1}
+    assert routed.unrouted == {"간호사": 2}
 
 
 def test_asking_for_an_unknown_exam_or_one_without_rows_is_refused(kmmlu: Path, tmp_path: Path) -> None:
-    with pytest.raises(UnknownExamError, match="lawyer"):
-        route_bank(kmmlu, ["lawyer"])
+    with pytest.raises(UnknownExamError, match="nurse"):
+        route_bank(kmmlu, ["nurse"])
     only_customs = write_jsonl(tmp_path / "c.jsonl", kmmlu_rows("관세사", "회계학", 2, "c"))
     with pytest.raises(InputError, match=r"no rows for dentist .*it holds: customs-broker 2"):
         route_bank(only_customs, ["dentist"])
@@ -93,10 +95,16 @@ def test_asking_for_an_unknown_exam_or_one_without_rows_is_refused(kmmlu: Path, 
     ("한약사", "herbal-pharmacist"),
     ("customs-broker", "customs-broker"),  # an exam id is accepted too
     ("관세사 2차", None),  # the essay stage is another paper
-    ("한의사", None),
-    ("약사", None),
+    ("한의사", "korean-medicine-doctor"),
+    ("약사", "pharmacist"),
     ("의사면허", None),
-    ("변호사", None),
+    ("변호사", "lawyer"),
+    ("변호사시험", "lawyer"),
+    ("Lawyer", "lawyer"),
+    ("certified public accountant", "cpa"),  # the dataset card's English names, any case
+    ("공인회계사 1차", "cpa"),
+    ("법무사 2차", None),
+    ("간호사", None),
 ])
 def test_licence_names_match_blueprints_exactly_up_to_spaces_and_suffixes(
         tmp_path: Path, licence: str, exam: str | None) -> None:
@@ -205,12 +213,12 @@ def test_kormedmcqa_routes_by_its_exam_column(tmp_path: Path) -> None:
 
 def test_native_rows_route_by_their_exam_field(tmp_path: Path) -> None:
     rows = (native_rows("c", "회계학", 2, exam="customs-broker") + native_rows("d", "치주과학", 3, exam="dentist")
-            + native_rows("l", "민사법", 1, exam="lawyer") + native_rows("k", "회계학", 1, exam="관세사 1차"))
+            + native_rows("l", "기본간호학", 1, exam="nurse") + native_rows("k", "회계학", 1, exam="관세사 1차"))
     routed = route_bank(write_jsonl(tmp_path / "b.jsonl", rows))
     assert routed.format == "native"
     assert {e: [q.id for q in b.questions] for e, b in routed.banks.items()} == {
         "customs-broker": ["c-1", "c-2", "k-1"], "dentist": ["d-1", "d-2", "d-3"]}
-    assert routed.unrouted == {"lawyer": 1}
+    assert routed.unrouted == {"nurse": 1}
 
 
 def test_load_bank_accepts_and_ignores_the_exam_field(tmp_path: Path) -> None:
@@ -244,12 +252,12 @@ def test_one_sub_folder_per_exam(tmp_path: Path) -> None:
     root = tmp_path / "bank"
     write_jsonl(root / "customs-broker" / "2024.jsonl", native_rows("c", "회계학", 2))
     write_jsonl(root / "dentist" / "papers" / "a.jsonl", native_rows("d", "치주과학", 3))
-    write_jsonl(root / "lawyer" / "a.jsonl", native_rows("l", "민사법", 5))
+    write_jsonl(root / "nurse" / "a.jsonl", native_rows("l", "기본간호학", 5))
     write_jsonl(root / "mixed.jsonl", kmmlu_rows("감정평가사", "회계학", 1, "a"))  # top level: by content
     routed = route_bank(root)
     assert {e: len(b.questions) for e, b in routed.banks.items()} == {
         "customs-broker": 2, "dentist": 3, "appraiser": 1}
-    assert routed.unrouted == {"lawyer": 5}
+    assert routed.unrouted == {"nurse": 5}
     dentist = routed.banks["dentist"]
     assert dentist.files == (root / "dentist" / "papers" / "a.jsonl",)
     assert dentist.origin["d-2"].line == 2
@@ -281,11 +289,11 @@ def test_year_folders_are_not_exam_folders(tmp_path: Path) -> None:
 
 
 def test_a_bank_with_no_routable_rows_is_a_clear_error(tmp_path: Path) -> None:
-    rows = kmmlu_rows("변호사", "민사법", 3, "l") + kmmlu_rows("법무사", "민법", 2, "j")
+    rows = kmmlu_rows("간호사", "기본간호학", 3, "l") + kmmlu_rows("법무사 2차", "민법", 2, "j")
     path = write_jsonl(tmp_path / "b.jsonl", rows)
     with pytest.raises(InputError) as err:
         route_bank(path)
     text = str(err.value)
-    assert "no rows for an installed exam" in text and "변호사 3" in text and "법무사 2" in text
+    assert "no rows for an installed exam" in text and "간호사 3" in text and "법무사 2차 2" in text
     assert "customs-broker" in (err.value.hint or "")
     assert "\n" not in text

@@ -126,17 +126,17 @@ def kmmlu_row(licence: str, subject: str, n: int, solution: int = 1) -> dict[str
 def test_a_kmmlu_pro_file_is_routed_and_other_licences_are_named(tmp_path: Path) -> None:
     rows = [kmmlu_row("관세사", "관세법개론", n) for n in range(3)]
     rows += [kmmlu_row("감정평가사", "회계학", n) for n in range(2)]
-    rows += [kmmlu_row("변호사", "민사법", n) for n in range(4)]
+    rows += [kmmlu_row("간호사", "기본간호학", n) for n in range(4)]
     bank = tmp_path / "kmmlu-pro.jsonl"
     bank.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     backend = examqa.backend("scripted", default="</think>정답: A")
     report = evaluate_suite("all", bank, backend, protocol="kmmlu-pro", out=tmp_path / "out")
     assert report.exams == ("appraiser", "customs-broker")
-    assert report.unrouted == {"변호사": 4}
+    assert report.unrouted == {"간호사": 4}
     by_exam = {r.exam: r for r in report.results}
     assert len(by_exam["customs-broker"].items) == 3 and len(by_exam["appraiser"].items) == 2
     assert all(i.status == "correct" for r in report.results for i in r.items)  # A = choice 1 = the key
-    assert "변호사" in (tmp_path / "out" / "suite-report.md").read_text(encoding="utf-8")
+    assert "간호사" in (tmp_path / "out" / "suite-report.md").read_text(encoding="utf-8")
     # the paper's reading was recorded beside examqa's, and scored
     assert by_exam["customs-broker"].run is not None
     assert by_exam["customs-broker"].run.readings["kmmlu-pro"].correct == 3
@@ -146,9 +146,9 @@ def test_a_kmmlu_pro_file_is_routed_and_other_licences_are_named(tmp_path: Path)
     with pytest.warns(examqa.ExamqaWarning) as caught:
         one = examqa.evaluate("customs-broker", bank, backend, protocol="kmmlu-pro", out=tmp_path / "one")
     said = " ".join(str(w.message) for w in caught)
-    assert "변호사 4" in said and "appraiser 2" in said
+    assert "간호사 4" in said and "appraiser 2" in said
     assert len(one.items) == 3
-    assert any("변호사 4" in n for n in one.notes) and any("appraiser 2" in n for n in one.notes)
+    assert any("간호사 4" in n for n in one.notes) and any("appraiser 2" in n for n in one.notes)
 
 
 def test_kill_9_mid_suite_then_resume_finishes_every_run_once(tmp_path: Path) -> None:
@@ -181,7 +181,7 @@ def test_suite_refuses_what_it_cannot_do(tmp_path: Path) -> None:
     bank = bank_folder(tmp_path / "bank", ("customs-broker",))
     backend = examqa.backend("scripted", default="</think>정답: 1")
     with pytest.raises(examqa.UnknownExamError):
-        evaluate_suite("customs-broker,lawyer", bank, backend, out=tmp_path / "a")
+        evaluate_suite("customs-broker,nurse", bank, backend, out=tmp_path / "a")
     with pytest.raises(examqa.InputError, match="no rows for dentist"):
         evaluate_suite("customs-broker,dentist", bank, backend, out=tmp_path / "b")
     with pytest.raises(examqa.InputError, match="modes"):

@@ -12,9 +12,9 @@ except examqa.InputError as error:          # bad input: a file, a line, and wha
     print(error.path.name, error.line)      # sheet.csv 3
 
 try:
-    examqa.load_exam("lawyer")
+    examqa.load_exam("nurse")
 except examqa.UnknownExamError as error:
-    print(error)                            # unknown exam 'lawyer'; known exams: appraiser, …
+    print(error)                            # unknown exam 'nurse'; known exams: appraiser, …
 
 try:
     backend = examqa.backend("openai", model="m", base_url="http://127.0.0.1:9/v1")

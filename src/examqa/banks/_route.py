@@ -13,8 +13,9 @@ installed exam. What decides a row's exam, in order:
    exam): the exam asked for, when one is; else its subject, when exactly one installed exam's blueprint
    has that subject (보험업법 is a 손해사정사 subject; 회계학 is in several, so it says nothing).
 
-A licence name matches a blueprint's ``name_ko`` with spaces and the suffixes 국가시험 / 시험 / 1차 ignored,
-and otherwise exactly: 한의사 is not 의사 and 약사 is not 한약사. Rows of licences no installed plugin
+A licence name matches a blueprint's ``name_ko`` or one of its ``licence_names`` (KMMLU-Pro's Korean names and
+the English ones of its card, as data in the blueprint) with spaces, case and the suffixes 국가시험 / 시험 / 1차
+ignored, and otherwise exactly: 한의사 is not 의사 and 약사 is not 한약사. Rows of licences no installed plugin
 provides are counted by name in :attr:`RoutedBank.unrouted`, never dropped silently.
 """
 
@@ -44,7 +45,7 @@ _SUFFIXES = ("국가시험", "자격시험", "시험", "(1차)", "제1차", "1�
 
 def licence_key(name: str) -> str:
     """A licence name reduced for matching: NFC, no spaces, no trailing 국가시험 / 시험 / 1차."""
-    key = "".join(unicodedata.normalize("NFC", name).split())
+    key = "".join(unicodedata.normalize("NFC", name).split()).casefold()
     stripped = True
     while stripped:
         stripped = False
@@ -195,7 +196,8 @@ class _Resolver:
         self._by_key: dict[str, list[str]] = {}
         self._subjects: dict[str, str | None] = {}
         for exam_id, bp in catalogue.items():
-            self._by_key.setdefault(licence_key(bp.name_ko), []).append(exam_id)
+            for name in dict.fromkeys(licence_key(n) for n in (bp.name_ko, *bp.licence_names)):
+                self._by_key.setdefault(name, []).append(exam_id)
 
     def by_subject(self, subject: str) -> str | None:
         """The one installed exam whose blueprint (any edition) has ``subject``; None when none or several."""

@@ -73,6 +73,7 @@ def run_cohort(args: argparse.Namespace, entry: Any, bank: Any, opts: Any) -> in
                   {"--answers": args.answers, "--bank": args.bank, "--run": args.run})
 
     cohort = grade_cohort(entry, bank, args.answers, edition=opts.edition, grader=opts.grader,
+                          elective=opts.elective, year=opts.year,
                           skip_bad=args.skip_bad, run=args.run, paper=opts.paper)
     files: dict[Path, str] = {}
     if args.csv_out:

@@ -81,7 +81,8 @@ def _grade_sheet(args: argparse.Namespace) -> int:
     if cohort_flags_given(args):
         raise UsageProblem(args._parser, f"{cohort_flags_given(args)[0]} is for a cohort (--answers a wide or long "
                                          "CSV, or a folder of sheets), not for one answer sheet")
-    report = grade_sheet(entry, bank, args.answers, edition=opts.edition, grader=opts.grader, paper=opts.paper)
+    report = grade_sheet(entry, bank, args.answers, edition=opts.edition, grader=opts.grader, paper=opts.paper,
+                         elective=opts.elective, year=opts.year)
     emit_report(report, args.as_json)
     return 0
 

@@ -6,6 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
 
 from examqa.cli._common import emit_json, out_console
 
@@ -39,11 +42,9 @@ def run_exams(args: argparse.Namespace) -> int:
     for exam_id, entry in entries.items():
         bp = entry.blueprint
         ed = bp.edition()
-        subjects = ", ".join(s.name + (" (공인성적)" if s.accredited else "") for s in ed.subjects)
-        rule = bp.pass_rule
-        table.add_row(exam_id, bp.name_ko, subjects,
-                      f"{'평균' if rule.basis == 'subject_mean' else '총점'} ≥ {format_points(rule.total_percent)}%, "
-                      f"과목 ≥ {format_points(rule.floor_percent)}%")
+        subjects = ", ".join(s.name + (" (공인성적)" if s.accredited else " (선택)" if s.elective else "")
+                             for s in ed.subjects)
+        table.add_row(exam_id, bp.name_ko, subjects, rule_summary(bp))
     out.print(table)
     if args.plugins:
         from examqa.backends import backend_names
@@ -58,7 +59,23 @@ def run_exams(args: argparse.Namespace) -> int:
     for exam_id, entry in entries.items():
         bp = entry.blueprint
         out.print(f"\n[bold]{exam_id}[/] — {bp.name_ko} ({bp.name_en}), {bp.body}; domain {entry.domain.name}")
-        out.print(f"  pass rule ({bp.pass_rule.basis}): {bp.pass_rule.text}")
+        if bp.licence_names:
+            out.print(f"  licence names a bank may use: {', '.join(bp.licence_names)}", markup=False)
+        rule = bp.pass_rule
+        out.print(f"  pass rule ({rule.kind}, {rule.basis}): {rule.text} {_cite(bp, rule.source)}", markup=False)
+        if rule.quota:
+            out.print(f"    rank: {rule.quota}", markup=False)
+        if rule.whole:
+            out.print(f"    part of a larger exam: {rule.whole}", markup=False)
+        for cut in rule.cuts:
+            flag = "" if cut.verified else " [yellow](unverified)[/]"
+            rnd = f" 제{cut.round}회" if cut.round else ""
+            out.print(f"    {cut.year}{rnd} 합격선 {escape(cut.published)}{flag} {escape(_cite(bp, cut.source))}"
+                      + (f" — {escape(cut.note)}" if cut.note else ""))
+        paper = bp.paper
+        out.print(f"  KMMLU-Pro paper's rule (not the law): {paper.text}"
+                  + ("" if paper.verified else " (unverified)") + (f" — {paper.note}" if paper.note else ""),
+                  markup=False)
         for ed in bp.editions:
             span = f"{ed.from_year}–{ed.to_year or ''}"
             total = format_points(ed.total_points) if ed.total_points is not None else "?"
@@ -70,17 +87,52 @@ def run_exams(args: argparse.Namespace) -> int:
                 if s.points_per_item is not None:
                     mx += f" ({format_points(s.points_per_item)} per item)"
                 extra = " accredited score" if s.accredited else ""
+                if s.elective:
+                    extra += f" elective ({s.elective}: one sat)"
                 flag = "" if s.verified else " [yellow](unverified)[/]"
-                out.print(f"    · {s.name} ({s.name_en}) session {s.session or '?'}: {items} items, "
-                          f"{mx} points{extra}{flag}")
+                out.print(f"    · {escape(s.name)} ({escape(s.name_en)}) session {s.session or '?'}: {items} items, "
+                          f"{mx} points{extra}{flag}" + (f" — {escape(s.note)}" if s.note else ""))
+                if s.aliases:
+                    out.print(f"      also spelled: {', '.join(s.aliases)}", markup=False)
             for g in ed.floor_groups:
-                out.print(f"    과락 group {g.name}: {' + '.join(g.subjects)}")
+                also = f" (also spelled: {', '.join(g.aliases)})" if g.aliases else ""
+                out.print(f"    과락 group {g.name}: {' + '.join(g.subjects)}{also}", markup=False)
+            if ed.note:
+                out.print(f"    note: {ed.note}", markup=False)
         for src in bp.sources:
             flag = "verified" if src.verified else "[yellow]unverified[/]"
-            out.print(f"  source {src.id}: {src.title} ({flag}){' — ' + src.note if src.note else ''}")
+            url = f" <{escape(src.url)}>" if src.url else ""
+            out.print(f"  source {src.id}: {escape(src.title)}{url} ({flag})"
+                      f"{' — ' + escape(src.note) if src.note else ''}")
         for u in bp.unverified:
             out.print(f"  [yellow]unverified:[/] {u}")
     return 0
+
+
+def rule_summary(bp: Any) -> str:
+    """The pass rule in one cell: its kind, its lines, and the latest announced cut."""
+    from examqa.exams import format_points
+
+    rule = bp.pass_rule
+    basis = "평균" if rule.basis == "subject_mean" else "총점"
+    lines = [f"과목 ≥ {format_points(rule.floor_percent)}%"]
+    if rule.total_percent:
+        lines.insert(0, f"{basis} ≥ {format_points(rule.total_percent)}%")
+    if rule.kind == "part":
+        return "시험의 일부: 판정 불가 (선택형 점수만)"
+    if rule.kind == "rank":
+        latest = max(rule.cuts, key=lambda c: c.year, default=None)
+        cut = f"; 합격선 {latest.year} {latest.published}" if latest else ""
+        return "순위: " + ", ".join(lines) + f" 충족자 중 고득점순{cut}"
+    return ", ".join(lines)
+
+
+def _cite(bp: Any, source: str | None) -> str:
+    """``[title <url>]`` of a source id, or ``[no source]``."""
+    src = next((x for x in bp.sources if x.id == source), None)
+    if src is None:
+        return "[no source]"
+    return f"[{src.title}{' <' + src.url + '>' if src.url else ''}{'' if src.verified else ', unverified'}]"
 
 
 def configure_validate(parser: argparse.ArgumentParser) -> None:

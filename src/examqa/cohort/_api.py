@@ -9,6 +9,7 @@ from typing import Any
 
 from examqa.banks import Bank, SeveralPapersError, bank_for_exam
 from examqa.cohort._models import CohortSummary
+from examqa.cohort._read import cohort_electives
 from examqa.cohort._result import Cohort
 from examqa.errors import InputError
 from examqa.exams.plugins import ExamEntry, get_exam, get_grader
@@ -44,7 +45,8 @@ def _answered(sheets: Any, bank: Bank) -> list[str]:
 def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | str | Any, *,
                  edition: str | None = None, grader: str | None = None, bank_format: str | None = None,
                  skip_bad: bool = False, run: Path | str | Report | None = None,
-                 paper: str | int | None = None) -> Cohort:
+                 paper: str | int | None = None, elective: str | Sequence[str] | None = None,
+                 year: int | None = None) -> Cohort:
     """Grade a whole cohort's sheets on ``bank`` under ``exam``'s pass rule, with item statistics.
 
     ``sheets`` is a path — a wide CSV (``student``, then one column per item id), a long CSV
@@ -57,8 +59,12 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
     :class:`~examqa.errors.InputError` naming the file, line and student; with ``skip_bad`` the good
     sheets are graded and the bad ones listed in ``summary.bad``. ``run`` (a run directory, a report
     JSON file or a :class:`Report`) is placed in the cohort: its percentile, subject by subject.
-    ``edition``, ``grader`` (a name in ``examqa.graders``), ``bank_format`` and ``paper`` (one paper of a
-    bank that holds several) are ``grade_sheet``'s.
+    ``edition``, ``grader`` (a name in ``examqa.graders``), ``bank_format``, ``paper`` (one paper of a
+    bank that holds several), ``elective`` and ``year`` are ``grade_sheet``'s. A bank that holds several
+    electives (세무사, 공인노무사) grades the class on the one its students sat: ``elective`` names it, else it
+    is the one elective the sheets answer. A class whose sheets answer different electives is graded one
+    elective at a time (``elective=X``): a sheet that answers another elective instead is a bad sheet then
+    (listed under ``skip_bad``).
     """
     # numpy is imported here, not with examqa: grading one sheet never needs it
     from examqa.cohort._grade import grade
@@ -82,7 +88,8 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
         data = read_cohort_rows(sheets, loaded, skip_bad=skip_bad, choices=widths)
     blueprint = entry.blueprint
     chosen = get_grader(grader) if grader is not None else entry.domain.grader
-    template = score(blueprint, loaded.questions, {}, edition=edition, grader=chosen)
+    data, sat = cohort_electives(blueprint, loaded.questions, data, edition, elective, skip_bad=skip_bad)
+    template = score(blueprint, loaded.questions, {}, edition=edition, grader=chosen, elective=sat, year=year)
     graded = grade(blueprint, template, loaded.questions, data, chosen)
     stats = item_stats(graded)
     percent = measure_percent(graded)
@@ -93,7 +100,8 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
     n = len(data.students)
     floor_ok = graded.group_ok.all(axis=1)
     total_ok = graded.total_ok
-    needs = Counter(int(k) for k in graded.to_pass[~graded.passed].tolist())
+    decided = graded.frame.counts
+    needs = Counter(int(k) for k in graded.to_pass[~graded.eligible].tolist()) if decided else Counter()
     notes = list(template.notes)
     if n < FEW_STUDENTS:
         notes.append(f"{n} student(s): item statistics and flags are rough below {FEW_STUDENTS}")
@@ -105,9 +113,13 @@ def grade_cohort(exam: str | ExamEntry, bank: Bank | Path | str, sheets: Path | 
         basis=t.total.basis, total_percent=t.total.threshold_percent, floor_percent=t.total.floor_percent,
         students=n, passed=int(graded.passed.sum()),
         pass_rate=round(float(graded.passed.mean()), 6) if n else 0.0,
-        failed_floor_only=int((~floor_ok & total_ok).sum()), failed_total_only=int((floor_ok & ~total_ok).sum()),
-        failed_both=int((~floor_ok & ~total_ok).sum()), to_pass=dict(sorted(needs.items())),
+        failed_floor_only=int((~floor_ok & total_ok).sum()) if decided else 0,
+        failed_total_only=int((floor_ok & ~total_ok).sum()) if decided else 0,
+        failed_both=int((~floor_ok & ~total_ok).sum()) if decided else 0, to_pass=dict(sorted(needs.items())),
+        undecided=n - int(graded.passed.sum()) if not decided else int((graded.eligible & ~graded.passed).sum()),
+        decision_rule=t.rule_kind, year=t.year, electives=t.electives,
         mean_percent=round(float(percent.mean()), 4) if n else 0.0,
         subjects=distributions(graded), kr20=kr20(graded.correct), flags=flags(graded, stats),
         placement=placement, bad=tuple(data.bad), notes=tuple(notes), pass_rule=t.pass_rule)
-    return Cohort(entry, chosen, loaded.questions, edition, data, graded, summary, stats, percent.tolist())
+    return Cohort(entry, chosen, loaded.questions, edition, data, graded, summary, stats, percent.tolist(),
+                  elective=sat, year=year)

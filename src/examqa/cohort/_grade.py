@@ -51,6 +51,9 @@ class Graded:
     """What the total line is held against (weighted frame units)."""
     total_ok: NDArray[np.bool_]
     passed: NDArray[np.bool_]
+    """A decided PASS under the law (never for a rank exam without the year's cut, nor a part of an exam)."""
+    eligible: NDArray[np.bool_]
+    """Every line met (floors and the total line): a PASS where the rule decides, else eligibility."""
     to_pass: NDArray[np.int64]
     """Further correct answers needed (0 for a PASS, −1 when nothing passes)."""
     to_pass_by: NDArray[np.int64]
@@ -95,10 +98,11 @@ def grade(blueprint: Blueprint, template: Report, questions: Sequence[Question],
         group_ok[:, g] = points[:, list(members)].sum(axis=1) >= frame.group_floor[g]
     measure = points @ np.array(frame.weights, dtype=np.int64)
     total_ok = measure >= frame.total_line
-    passed = total_ok & group_ok.all(axis=1)
+    eligible = total_ok & group_ok.all(axis=1)
+    passed = eligible if frame.decides else np.zeros(n, dtype=bool)
     out = Graded(template=template, frame=frame, questions=graded, columns=columns, subject=subject, units=units,
                  can_score=can_score, codes=codes, status=status, points=points, group_ok=group_ok,
-                 measure=measure, total_ok=total_ok, passed=passed,
+                 measure=measure, total_ok=total_ok, passed=passed, eligible=eligible,
                  to_pass=np.zeros(n, dtype=np.int64), to_pass_by=np.zeros((n, k), dtype=np.int64))
     _fill_to_pass(out)
     return out
@@ -167,7 +171,10 @@ def _fill_to_pass(g: Graded) -> None:
     Follows :func:`examqa.exams.topass.fewest_to_pass` step for step, ties included; a merged group whose
     subjects weigh differently on the total line (the mean basis only) falls back to it per student.
     """
-    failing = np.flatnonzero(~g.passed)
+    if not g.frame.counts:  # a part of a larger exam: nothing here decides, so there is nothing to count
+        g.to_pass[:] = -1
+        return
+    failing = np.flatnonzero(~g.eligible)
     if not len(failing):
         return
     frame = g.frame

@@ -110,10 +110,17 @@ class CohortSummary(_Out):
     edition: str
     complete: bool = Field(description="False when the bank lacks items or subjects the blueprint states.")
     basis: Literal["total_points", "subject_mean"]
-    total_percent: Points = Field(description="The total line (60 %).")
+    total_percent: Points = Field(description="The total line (60 %, or the year's announced cut of a rank exam).")
     floor_percent: Points = Field(description="The floor of every subject or merged group (40 %).")
     students: int
-    passed: int
+    passed: int = Field(description="Decided passes under the law.")
+    undecided: int = Field(default=0, description="Students whose verdict the law does not decide from this paper: "
+                                                  "eligible where a rank exam's cut is not published, or everyone "
+                                                  "on a part of a larger exam.")
+    decision_rule: Literal["absolute", "rank", "part"] = Field(
+        default="absolute", description="How the law decides (see Report.rule_kind).")
+    year: int | None = Field(default=None, description="The exam year whose rules (and announced cut) apply.")
+    electives: tuple[str, ...] = Field(default=(), description="The elective(s) the class is graded on.")
     pass_rate: float = Field(description="passed ÷ students (0 for an empty cohort).")
     failed_floor_only: int = Field(description="Failed only by a 과락 floor: the total line was met.")
     failed_total_only: int = Field(description="Failed only by the total line (mean or total): every floor met.")

@@ -27,7 +27,7 @@ from examqa.cohort._layout import LAYOUT_HINT, STUDENT_HEADERS, csv_records, lay
 from examqa.cohort._models import BadSheet
 from examqa.errors import InputError, warn
 from examqa.exams.marks import is_blank, read_marks
-from examqa.exams.models import AnswerSheet, Marks, Question
+from examqa.exams.models import AnswerSheet, Blueprint, Marks, Question
 from examqa.sheets.read import ANSWER_HEADERS, ID_HEADERS, read_sheet
 
 AnswerValue = int | float | str | Sequence[int] | None
@@ -419,3 +419,63 @@ def is_dataframe(value: object) -> bool:
     """Whether ``value`` is a pandas DataFrame — checked without importing pandas (it is optional)."""
     pandas = sys.modules.get("pandas")
     return pandas is not None and isinstance(value, pandas.DataFrame)
+
+
+# ------------------------------------------------------------------------------------------ electives
+
+
+def cohort_electives(blueprint: Blueprint, questions: Sequence[Question], data: Sheets, edition: str | None,
+                     elective: str | Sequence[str] | None, *, skip_bad: bool) -> tuple[Sheets, list[str]]:
+    """The electives a class is graded on, and the sheets that sat them (see :func:`grade_cohort`).
+
+    For every elective slot whose items the bank holds for several subjects: the one named in ``elective``,
+    else the one elective the class's sheets answer. A sheet that answers only another elective of the slot
+    is bad (named, or left out under ``skip_bad``); one that answers several is graded on the one named, as
+    ``score`` grades it alone. Several electives answered across the class with none named is an error:
+    a class is graded one elective at a time.
+    """
+    from examqa.exams.scoring import ELECTIVE_HINT, choose_edition, sat_electives
+
+    ed = choose_edition(blueprint, questions, edition)
+    named = sat_electives(blueprint, ed, questions, {}, elective) if elective else {}
+    held: dict[str, dict[str, list[int]]] = {}
+    for j, q in enumerate(questions):
+        spec = ed.subject(q.subject)
+        if spec is not None and spec.elective is not None:
+            held.setdefault(spec.elective, {}).setdefault(spec.name, []).append(j)
+    sat = dict(named)
+    keep = np.ones(len(data.students), dtype=bool)
+    for slot, subjects in held.items():
+        if len(subjects) < 2:
+            sat.setdefault(slot, next(iter(subjects)))
+            continue
+        answered = {name: (data.codes[:, cols] != 0).any(axis=1) for name, cols in subjects.items()}
+        if slot not in sat:
+            counts = {name: int(rows.sum()) for name, rows in answered.items() if rows.any()}
+            if len(counts) != 1:
+                listed = ", ".join(f"{name} {n}" for name, n in counts.items()) or "none answered"
+                raise InputError(f"the class's sheets answer {'different' if counts else 'no'} electives of "
+                                 f"{blueprint.id} (students per elective: {listed}); a class is graded on one "
+                                 "elective at a time", hint=ELECTIVE_HINT + " (with --skip-bad to set the others "
+                                                                            "aside)")
+            sat[slot] = next(iter(counts))
+        chosen = sat[slot]
+        others = np.zeros(len(data.students), dtype=bool)
+        for name, rows in answered.items():
+            if name != chosen:
+                others |= rows
+        wrong = others & ~answered[chosen] & keep
+        for row in np.flatnonzero(wrong).tolist():
+            student = data.students[row]
+            which = ", ".join(name for name, rows in answered.items() if rows[row])
+            message = f"student {student!r} answers the elective {which}, not {chosen} (graded here)"
+            if not skip_bad:
+                raise InputError(message, path=data.source, hint=f"grade those students with --elective {which}, "
+                                                                 "or add --skip-bad to set them aside")
+            data.bad.append(BadSheet(student=student, path=data.source, message=message))
+        keep &= ~wrong
+    if not keep.all():
+        data = Sheets(students=[s for s, k in zip(data.students, keep.tolist(), strict=True) if k],
+                      codes=data.codes[keep], multis=data.multis, bad=data.bad, layout=data.layout,
+                      source=data.source)
+    return data, list(sat.values())

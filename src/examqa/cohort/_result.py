@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,9 +12,9 @@ from examqa.cohort._models import CohortSummary, ItemStats
 from examqa.exams.grading import Grader
 from examqa.exams.models import Edition, Marks, Question
 from examqa.exams.plugins import ExamEntry
-from examqa.exams.report import Report, ToPass
+from examqa.exams.report import Decision, Report, ToPass
 from examqa.exams.scoring import Tally, format_points, item_session, report_from_tallies, score
-from examqa.exams.topass import by_subject
+from examqa.exams.topass import by_subject, to_pass_target
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,13 +33,16 @@ class StudentResult:
     student: str
     passed: bool
     failed_by: FailedBy | None
-    """``floor``: only a 과락 floor; ``total``: only the total line (mean or total); ``both``."""
+    """``floor``: only a 과락 floor; ``total``: only the total line (mean, total or the year's cut); ``both``;
+    None when not failed (a PASS, or a verdict the law cannot decide from this paper)."""
     points: dict[str, Fraction]
     """Subject → points."""
     total_points: Fraction
     percent: float
     """The total as the pass rule reads it: percent of the total, or the mean of subject percents."""
     to_pass: ToPass | None
+    decision: Decision = "fail"
+    """The law's decision, as :attr:`examqa.exams.Report.decision` (pass, fail, cut_unpublished, part_only)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class StudentTable:
     student: list[str]
     passed: list[bool]
     failed_by: list[str]
-    """``floor``, ``total``, ``both``, or "" for a PASS."""
+    """``floor``, ``total``, ``both``, or "" when not failed."""
     percent: list[float]
     total_points: list[str]
     points: dict[str, list[str]]
@@ -57,6 +60,8 @@ class StudentTable:
     to_pass: list[int]
     """Further correct answers needed: 0 for a PASS, −1 when nothing passes."""
     to_pass_by: dict[str, list[int]]
+    decision: list[str] = field(default_factory=list)
+    """Each student's decision (pass, fail, cut_unpublished, part_only)."""
 
 
 class Cohort:
@@ -69,7 +74,8 @@ class Cohort:
 
     def __init__(self, entry: ExamEntry, grader: Grader, questions: Sequence[Question], edition: str | None,
                  sheets: Sheets, graded: Graded, summary: CohortSummary, items: tuple[ItemStats, ...],
-                 percent: Sequence[float]) -> None:
+                 percent: Sequence[float], *, elective: str | Sequence[str] | None = None,
+                 year: int | None = None) -> None:
         self.entry = entry
         self.grader = grader
         self.questions = tuple(questions)
@@ -81,6 +87,8 @@ class Cohort:
         self._graded = graded
         self._percent = list(percent)
         self._row = {name: row for row, name in enumerate(self.students)}
+        self.elective = graded.template.electives or elective
+        self.year = year
 
     def __len__(self) -> int:
         return len(self.students)
@@ -108,18 +116,20 @@ class Cohort:
         unit = g.frame.unit
         points = {name: Fraction(int(p), unit) for name, p in zip(g.frame.subjects, g.points[row], strict=True)}
         floor_ok, total_ok = bool(g.group_ok[row].all()), bool(g.total_ok[row])
-        failed_by: FailedBy | None = (None if floor_ok and total_ok else
+        failed_by: FailedBy | None = (None if (floor_ok and total_ok) or not g.frame.counts else
                                       "both" if not (floor_ok or total_ok) else "floor" if not floor_ok else "total")
         return StudentResult(student=self.students[row], passed=bool(g.passed[row]), failed_by=failed_by,
                              points=points, total_points=sum(points.values(), Fraction(0)),
-                             percent=round(self._percent[row], 4), to_pass=self._to_pass(row))
+                             percent=round(self._percent[row], 4), to_pass=self._to_pass(row),
+                             decision=decision_of(g, row))
 
     def _to_pass(self, row: int) -> ToPass | None:
         g = self._graded
         need = int(g.to_pass[row])
         if need < 0:
             return None
-        return ToPass(items=need, by_subject=by_subject(g.frame.subjects, [int(k) for k in g.to_pass_by[row]]))
+        return ToPass(items=need, by_subject=by_subject(g.frame.subjects, [int(k) for k in g.to_pass_by[row]]),
+                      target=to_pass_target(g.template))
 
     def table(self) -> StudentTable:
         """All students at once, as columns (fast: formatted once per distinct value, not per student)."""
@@ -128,17 +138,20 @@ class Cohort:
         g = self._graded
         floor_ok, total_ok = g.group_ok.all(axis=1), g.total_ok
         failed_by = np.where(floor_ok & total_ok, "", np.where(floor_ok, "total", np.where(total_ok, "floor", "both")))
+        if not g.frame.counts:
+            failed_by[:] = ""
         return StudentTable(
             student=list(self.students), passed=g.passed.tolist(), failed_by=failed_by.tolist(),
             percent=[round(p, 4) for p in self._percent], total_points=_points_text(g.points.sum(axis=1), g.frame.unit),
             points={name: _points_text(g.points[:, s], g.frame.unit) for s, name in enumerate(g.frame.subjects)},
             to_pass=g.to_pass.tolist(),
-            to_pass_by={name: g.to_pass_by[:, s].tolist() for s, name in enumerate(g.frame.subjects)})
+            to_pass_by={name: g.to_pass_by[:, s].tolist() for s, name in enumerate(g.frame.subjects)},
+            decision=[decision_of(g, row) for row in range(len(self.students))])
 
     def report(self, student: str) -> Report:
         """The student's full report: ``score`` on the sheet alone, exactly as ``examqa grade`` gives it."""
         return score(self.entry.blueprint, self.questions, self.marks(student), edition=self.edition,
-                     grader=self.grader)
+                     grader=self.grader, elective=self.elective or None, year=self.year)
 
     def student_json(self, student: str, *, include_items: bool = False) -> dict[str, Any]:
         """The student's report JSON plus ``student`` (and ``to_pass``, which every report holds).
@@ -208,7 +221,17 @@ class Cohort:
             sessions = {number: Tally(points=points(held[j]), max_points=session_maxima[j])
                         for j, number in enumerate(c.sessions)}
             yield report_from_tallies(blueprint, edition, tallies, sessions, notes=template.notes,
-                                      complete=template.complete, to_pass=self._to_pass(row))
+                                      complete=template.complete, to_pass=self._to_pass(row), year=template.year,
+                                      electives=template.electives)
+
+
+def decision_of(g: Graded, row: int) -> Decision:
+    """The law's decision on one student, as ``score`` gives it on the sheet alone."""
+    if not g.frame.counts:
+        return "part_only"
+    if g.passed[row]:
+        return "pass"
+    return "cut_unpublished" if g.eligible[row] else "fail"
 
 
 def _points_text(units: NDArray[np.int64], unit: int) -> list[str]:

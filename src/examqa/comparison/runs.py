@@ -208,8 +208,11 @@ def _questions(items: Sequence[ItemResult], edition: Edition, marks: Sequence[Ma
     return out
 
 
-def _score(entry: ExamEntry, edition: Edition, questions: Sequence[Question], marks: Mapping[str, Marks]) -> Report:
-    return score(entry.blueprint, questions, marks, edition=edition.id, grader=entry.domain.grader)
+def _score(entry: ExamEntry, edition: Edition, questions: Sequence[Question], marks: Mapping[str, Marks],
+           like: Report) -> Report:
+    """Score under the baseline's edition, year (a rank exam's cut) and electives graded."""
+    return score(entry.blueprint, questions, marks, edition=edition.id, grader=entry.domain.grader,
+                 elective=list(like.electives) or None, year=like.year)
 
 
 def _p_correct(run: _Run, ids: Sequence[str]) -> dict[str, float]:
@@ -230,9 +233,13 @@ def _tokens_per_answer(run: _Run, ids: Sequence[str]) -> float:
     return total
 
 
-def _verdict(a: bool, b: bool) -> str:
-    word = {True: "PASS", False: "FAIL"}
-    return f"{word[a]} (unchanged)" if a == b else f"{word[a]} → {word[b]}"
+_WORDS = {"pass": "PASS", "fail": "FAIL", "cut_unpublished": "ELIGIBLE (cut not published)",
+          "part_only": "UNDECIDABLE (part of the exam)"}
+
+
+def _verdict(a: str, b: str) -> str:
+    """The law's decision in each run (``Report.decision``), in words."""
+    return f"{_WORDS[a]} (unchanged)" if a == b else f"{_WORDS[a]} → {_WORDS[b]}"
 
 
 # --------------------------------------------------------------------------------------------- compare
@@ -300,7 +307,7 @@ def _common_scores(loaded: Sequence[_Run], entry: ExamEntry, edition: Edition) -
     questions = _questions(common, edition, marks)
     scores: list[RunScore] = []
     for run, m in zip(loaded, marks, strict=True):
-        rep = _score(entry, edition, questions, m)
+        rep = _score(entry, edition, questions, m, base.report)
         scores.append(RunScore(label=run.label, passed=rep.passed, percent=rep.total.percent,
                                subjects=tuple(SubjectScore(name=s.name, percent=s.percent, passed=s.passed)
                                               for s in rep.subjects)))
@@ -326,7 +333,8 @@ def _pair(base: _Run, other: _Run, entry: ExamEntry, edition: Edition,
     ids = [i.id for i in items]
     marks_a, marks_b = _marks(base, ids), _marks(other, ids)
     questions = _questions(items, edition, (marks_a, marks_b))
-    rep_a, rep_b = _score(entry, edition, questions, marks_a), _score(entry, edition, questions, marks_b)
+    rep_a = _score(entry, edition, questions, marks_a, base.report)
+    rep_b = _score(entry, edition, questions, marks_b, base.report)
 
     right_a = {i.id for i in rep_a.items if i.status == "correct"}
     right_b = {i.id for i in rep_b.items if i.status == "correct"}
@@ -366,7 +374,7 @@ def _pair(base: _Run, other: _Run, entry: ExamEntry, edition: Edition,
         baseline=base.label, other=other.label, changes=tuple(_changes(base, other)), items=len(ids),
         baseline_only_items=len(base_only), other_only_items=len(other_only), key_differs=differ,
         partial_paper=not rep_a.complete, baseline_passed=rep_a.passed, other_passed=rep_b.passed,
-        verdict=_verdict(rep_a.passed, rep_b.passed), total=total, subjects=subjects, right_only_baseline=only_a,
+        verdict=_verdict(rep_a.decision, rep_b.decision), total=total, subjects=subjects, right_only_baseline=only_a,
         right_only_other=only_b, mcnemar=mcnemar, pass_probability=pass_prob, sample_accuracy=sample_acc,
         reasoning_price=_reasoning_price(base, other, ids, right_a, right_b), notes=tuple(notes), summary="")
     return pair.model_copy(update={"summary": _summary(pair)})
@@ -377,12 +385,16 @@ def _sampled(base: _Run, other: _Run, entry: ExamEntry, edition: Edition, questi
     if int(base.manifest.config.get("samples", 1)) < 2 or int(other.manifest.config.get("samples", 1)) < 2:
         return None, None
     pa, pb = _p_correct(base, ids), _p_correct(other, ids)
-    prob_a = pass_probability(entry.blueprint, questions, pa, edition.id)
-    prob_b = pass_probability(entry.blueprint, questions, pb, edition.id)
+    elective, year = list(base.report.electives) or None, base.report.year
+    prob_a = pass_probability(entry.blueprint, questions, pa, edition.id, elective=elective, year=year)
+    prob_b = pass_probability(entry.blueprint, questions, pb, edition.id, elective=elective, year=year)
     reported_a = base.report.run.pass_probability if base.report.run else None
     reported_b = other.report.run.pass_probability if other.report.run else None
-    prob = PassProbabilityDelta(baseline=round(prob_a, 6), other=round(prob_b, 6), delta=round(prob_b - prob_a, 6),
-                                reported_baseline=reported_a, reported_other=reported_b)
+    prob = None
+    if prob_a is not None and prob_b is not None:  # None: the law's verdict is not decided from this paper
+        prob = PassProbabilityDelta(baseline=round(prob_a, 6), other=round(prob_b, 6),
+                                    delta=round(prob_b - prob_a, 6), reported_baseline=reported_a,
+                                    reported_other=reported_b)
     better = sum(pb[q] > pa[q] for q in ids)
     worse = sum(pb[q] < pa[q] for q in ids)
     mean_a = 100 * sum(pa.values()) / len(ids)

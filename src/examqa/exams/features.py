@@ -1,5 +1,6 @@
 """What an item is and what it asks, read once from its text: labels, a negative ask, a ㄱㄴㄷ combination,
-a calculation, a law item, a clinical vignette, an extended-matching (R형) item.
+a calculation, a law item, a science item, a clinical vignette, an extended-matching (R형) item, terms written
+in Chinese characters (한자).
 
 Prompts (:mod:`examqa.prompts`) turn these into notices for the model; reading (:mod:`examqa.reading`) uses
 the same reading of the question, so what a prompt warns about and how an answer is read cannot drift apart.
@@ -63,6 +64,8 @@ _QUANTITY_RE = re.compile(
 _CALC_CUE_RE = re.compile(r"계산|얼마|금액은|금액을|금액으로|산출|산정|구하[면라시]|몇[ \t]*(?:원|개|%|퍼센트)")
 _ROUNDING_RE = re.compile(r"[^.()\n?,]*(?:반올림|절사|절상|버림|올림)[^.()\n?]*")
 _STATUTE_RE = re.compile(r"「[^」]*(?:법|법률|령|규칙)[^」]*」")
+_HANJA_RE = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]{2,}")
+"""Two or more Chinese characters in a row: a term written in 한자 (處方名, 本草名, 經穴名 …)."""
 _VIGNETTE_RE = re.compile(
     r"\d+[ \t]*(?:세|개월|일|주)[ \t]*(?:의|된|인)?[ \t]*"
     r"(?:남자|여자|남성|여성|남아|여아|환자|신생아|소년|소녀|임신부|산모|환아)"
@@ -92,6 +95,10 @@ class ItemFeatures:
     """More than :data:`STANDARD_CHOICES` choices: an extended-matching (R형) item."""
     vignette: bool
     """A clinical vignette: the stem presents a patient ("55세 남자가 …")."""
+    science: bool = False
+    """An item of a science subject (변리사 자연과학개론): physics, chemistry, biology, earth science."""
+    hanja: str | None = None
+    """The first term the stem or a choice writes in Chinese characters (한자, e.g. 補中益氣湯), or None."""
 
 
 def object_josa(word: str) -> str:
@@ -158,4 +165,15 @@ def item_features(question: Question, subject_kinds: Collection[str] = ()) -> It
         rounding=rounding_rule(stem) if calculation else None,
         extended_matching=len(question.choices) > STANDARD_CHOICES,
         vignette=bool(_VIGNETTE_RE.search(stem)),
+        science="science" in subject_kinds,
+        hanja=hanja_term(stem, question.choices),
     )
+
+
+def hanja_term(stem: str, choices: Collection[str] = ()) -> str | None:
+    """The first run of two or more Chinese characters in the stem, else in a choice; None when there is none."""
+    for text in (stem, *choices):
+        found = _HANJA_RE.search(text)
+        if found:
+            return found.group(0)
+    return None

@@ -8,6 +8,7 @@ binary floats give wrong verdicts. Reports live in :mod:`examqa.exams.report`.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
@@ -119,6 +120,10 @@ class SubjectSpec(_Input):
         description="Not sat: met by an accredited score (e.g. English), outside the mean and the 과락 check.",
     )
     aliases: tuple[str, ...] = Field(default=(), description="Other spellings banks use for this subject.")
+    elective: str | None = Field(
+        default=None,
+        description="The elective slot this subject fills (e.g. 선택과목): a candidate sits one subject of each "
+                    "slot, and is graded on that one alone.")
     verified: bool = True
     note: str | None = None
 
@@ -133,11 +138,16 @@ def _subject_key(name: str) -> str:
 
 
 class FloorGroup(_Input):
-    """Subjects whose points are pooled for the 40 % floor (치과의사 merges some)."""
+    """Subjects whose points are pooled for the 40 % floor (치과의사 merges some).
+
+    A bank may label items by the group itself (KMMLU-Pro's dentist rows say ``소아치과학/치과교정학``): such an
+    item counts toward the group's pooled points (:meth:`Edition.subject` returns the group as a subject).
+    """
 
     name: str
     name_en: str
     subjects: tuple[str, ...] = Field(min_length=1)
+    aliases: tuple[str, ...] = Field(default=(), description="Other spellings banks use for the whole group.")
 
 
 class Edition(_Input):
@@ -166,7 +176,27 @@ class Edition(_Input):
                 if subject in seen:
                     raise ValueError(f"subject {subject!r} is in two floor groups")
                 seen.add(subject)
+            if group.name in names:
+                raise ValueError(f"floor group {group.name!r} has the name of a subject")
+        slots: dict[str, list[SubjectSpec]] = {}
+        for s in self.subjects:
+            if s.elective is not None:
+                slots.setdefault(s.elective, []).append(s)
+        for slot, members in slots.items():
+            if len(members) < 2:
+                raise ValueError(f"elective slot {slot!r} has one subject; an elective offers a choice of two or more")
+            if any(m.accredited for m in members):
+                raise ValueError(f"elective slot {slot!r} holds an accredited subject")
         return self
+
+    @property
+    def electives(self) -> dict[str, tuple[str, ...]]:
+        """Elective slot → its subjects, in blueprint order (empty when the exam has none)."""
+        slots: dict[str, list[str]] = {}
+        for s in self.subjects:
+            if s.elective is not None:
+                slots.setdefault(s.elective, []).append(s.name)
+        return {slot: tuple(names) for slot, names in slots.items()}
 
     def covers(self, year: int) -> bool:
         """Whether this edition was in force in ``year``."""
@@ -177,13 +207,98 @@ class Edition(_Input):
 
         Exact names first; then spellings that differ only in spacing, Unicode width or the separator
         between parts ("민법 (총칙, 물권)" for "민법(총칙·물권)"), when exactly one subject matches so.
+        A merged 과락 group's name (or alias) names the group itself, as a subject whose items count toward
+        the group's pooled points (:meth:`group_subject`).
         """
         for s in self.subjects:
             if name == s.name or name in s.aliases:
                 return s
+        candidates = (*self.subjects, *self.group_subjects)
+        for s in self.group_subjects:
+            if name == s.name or name in s.aliases:
+                return s
         key = _subject_key(name)
-        loose = [s for s in self.subjects if key in {_subject_key(n) for n in (s.name, *s.aliases)}]
+        loose = [s for s in candidates if key in {_subject_key(n) for n in (s.name, *s.aliases)}]
         return loose[0] if len(loose) == 1 else None
+
+    @cached_property
+    def group_subjects(self) -> tuple[SubjectSpec, ...]:
+        """Every merged group as a subject of its own (:meth:`group_subject`), in group order."""
+        return tuple(self.group_subject(g) for g in self.floor_groups)
+
+    def group_subject(self, group: FloorGroup) -> SubjectSpec:
+        """A merged group as a subject of its own: items a bank labels by the whole group count toward it."""
+        members = [s for s in self.subjects if s.name in group.subjects]
+        choices = {s.choices for s in members}
+        session = {s.session for s in members}
+        return SubjectSpec(name=group.name, name_en=group.name_en, aliases=group.aliases,
+                           choices=choices.pop() if len(choices) == 1 else None,
+                           session=session.pop() if len(session) == 1 else None,
+                           points_per_item=_common(s.points_per_item for s in members),
+                           verified=all(s.verified for s in members),
+                           note=f"items labelled by the merged group {group.name} (any of {', '.join(group.subjects)})")
+
+    def group_of(self, subject: str) -> FloorGroup | None:
+        """The merged group ``subject`` (a subject's or a group's own name) belongs to, if any."""
+        for g in self.floor_groups:
+            if subject == g.name or subject in g.subjects:
+                return g
+        return None
+
+
+def _common(values: Any) -> Fraction | None:
+    found = set(values)
+    return found.pop() if len(found) == 1 else None
+
+
+class Cut(_Input):
+    """One year's announced 합격선 of an exam that passes by rank within a quota.
+
+    Published either as a mean out of 100 (``mean``: 변리사, 법무사) or as total points (``points`` out of
+    ``of_points``: 공인회계사 384.5 of 550). Either way it is held against the measure the law ranks on:
+    the mean of subject scores (``subject_mean``) or the percent of the total (``total_points``).
+    """
+
+    year: int
+    round: int | None = Field(default=None, description="The exam's round (회), when known.")
+    mean: Points | None = Field(default=None, description="The cut as a mean out of 100, as published.")
+    points: Points | None = Field(default=None, description="The cut in total points, as published.")
+    of_points: Points | None = Field(default=None, description="The maximum ``points`` is out of (550, 510).")
+    source: str = Field(description="Id of a Source in the blueprint.")
+    verified: bool = True
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Cut:
+        if (self.mean is None) == (self.points is None):
+            raise ValueError(f"cut {self.year}: give exactly one of mean or points")
+        if self.points is not None and not self.of_points:
+            raise ValueError(f"cut {self.year}: points needs of_points (the maximum it is out of)")
+        return self
+
+    @property
+    def percent(self) -> Fraction:
+        """The cut as a percent of the measure: the mean itself, or points ÷ maximum × 100."""
+        if self.mean is not None:
+            return self.mean
+        assert self.points is not None and self.of_points is not None
+        return self.points * 100 / self.of_points
+
+    @property
+    def published(self) -> str:
+        """The cut as the announcement wrote it (``76.66 (mean)``, ``384.5 / 550 points``)."""
+        from examqa.exams.scoring import format_points
+
+        if self.mean is not None:
+            return f"{format_points(self.mean)} (mean of 100)"
+        assert self.points is not None and self.of_points is not None
+        return f"{format_points(self.points)} / {format_points(self.of_points)} points"
+
+
+RuleKind = Literal["absolute", "rank", "part"]
+"""How the law decides: ``absolute`` lines (40 % / 60 %); ``rank``: the lines make a candidate eligible and the
+pass goes by rank within a quota (the year's announced 합격선 decides); ``part``: the paper is one part of a
+larger exam, and the law decides on the whole (변호사시험 선택형)."""
 
 
 class PassRule(_Input):
@@ -191,14 +306,60 @@ class PassRule(_Input):
 
     ``basis`` says how the law reads the total: ``total_points`` ("전 과목 총점의 60 % 이상", medical
     exams) or ``subject_mean`` ("전 과목 평균 60점 이상" with every subject scaled to 100, Q-Net and
-    insurance exams). "이상" includes the boundary.
+    insurance exams). "이상" includes the boundary. ``total_percent`` 0 means the law sets no total line
+    (법무사 1차: floors only, then rank).
+
+    ``kind`` (:data:`RuleKind`) says whether those lines decide: for ``rank`` the verdict needs the year's
+    announced cut (``cuts``); without one a sheet that meets the lines is *eligible*, not passed. For ``part``
+    nothing this paper holds decides (``whole`` says what does).
     """
 
+    kind: RuleKind = "absolute"
     total_percent: Points = Fraction(60)
     floor_percent: Points = Fraction(40)
     basis: Literal["total_points", "subject_mean"] = "total_points"
     text: str = Field(description="The rule as the law words it (Korean).")
     source: str | None = Field(default=None, description="Id of a Source in the blueprint.")
+    cuts: tuple[Cut, ...] = Field(default=(), description="Announced 합격선 by year (rank only).")
+    quota: str | None = Field(default=None, description="The quota the rank fills, in words (rank only).")
+    whole: str | None = Field(default=None, description="What decides the whole exam, in words (part only).")
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> PassRule:
+        if self.cuts and self.kind != "rank":
+            raise ValueError("announced cuts belong to a rank rule (kind: rank)")
+        years = [c.year for c in self.cuts]
+        if len(set(years)) != len(years):
+            raise ValueError("two cuts for one year")
+        if self.kind == "part" and not self.whole:
+            raise ValueError("a part rule says what decides the whole exam (whole)")
+        return self
+
+    def cut(self, year: int | None) -> Cut | None:
+        """The announced cut of ``year``, if examqa knows one."""
+        return next((c for c in self.cuts if c.year == year), None) if year is not None else None
+
+
+class PaperRule(_Input):
+    """The KMMLU-Pro paper's own simplified rule for this licence (arXiv 2507.08924, App. E.3).
+
+    Every floor unit (a merged group or a subject alone; ``floor_unit: subject`` floors every subject even
+    inside a group) ≥ ``floor_percent``; the mean of the units' percents ≥ ``mean_percent`` (None: no mean
+    rule); the percent of the total ≥ ``cut_percent`` when set. Not the law: shown beside it.
+    """
+
+    floor_percent: Points = Fraction(40)
+    mean_percent: Points | None = Fraction(60)
+    cut_percent: Points | None = None
+    floor_unit: Literal["group", "subject"] = "group"
+    text: str = "매 과목 40% 이상, 평균 60% 이상 (KMMLU-Pro)"
+    verified: bool = False
+    note: str | None = None
+
+
+PAPER_RULE = PaperRule(note="the paper's general rule (App. E.3): at least 40 % in every subject and a mean of "
+                            "60 %; not re-read against the paper's code")
+"""The paper's rule for a licence whose blueprint states no exception."""
 
 
 class Blueprint(_Input):
@@ -219,13 +380,26 @@ class Blueprint(_Input):
     )
     unverified: tuple[str, ...] = Field(default=(), description="Facts not yet established, in words.")
     note: str | None = None
+    licence_names: tuple[str, ...] = Field(
+        default=(), description="Other names a bank may give the licence (KMMLU-Pro's license_name, English): "
+                                "rows naming any of them route to this exam, like ``name_ko``.")
+    paper_rule: PaperRule | None = Field(
+        default=None, description="The KMMLU-Pro paper's rule for this licence, when it is not the general one.")
 
     @model_validator(mode="after")
     def _sources_exist(self) -> Blueprint:
         ids = {s.id for s in self.sources}
         if self.pass_rule.source is not None and self.pass_rule.source not in ids:
             raise ValueError(f"pass rule cites unknown source {self.pass_rule.source!r}")
+        for cut in self.pass_rule.cuts:
+            if cut.source not in ids:
+                raise ValueError(f"the {cut.year} cut cites unknown source {cut.source!r}")
         return self
+
+    @property
+    def paper(self) -> PaperRule:
+        """The KMMLU-Pro paper's rule for this licence (the general one unless the blueprint says otherwise)."""
+        return self.paper_rule or PAPER_RULE
 
     def edition(self, year: int | None = None, edition_id: str | None = None) -> Edition:
         """The edition by id, else the one in force in ``year``, else the latest."""

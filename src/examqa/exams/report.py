@@ -6,14 +6,20 @@ keep it. ``examqa schema`` prints the JSON schema.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from examqa.exams.grading import ItemStatus
-from examqa.exams.models import Marks, Points
+from examqa.exams.models import Marks, Points, RuleKind
 
 REPORT_SCHEMA_VERSION = 1
+
+Decision = Literal["pass", "fail", "cut_unpublished", "part_only"]
+"""What the law's verdict is on this sheet: ``pass`` or ``fail`` (decided); ``cut_unpublished``: the statutory
+lines are met, but the exam passes by rank within a quota and the year's cut is not published (or the bank
+names no year), so examqa cannot decide; ``part_only``: the paper is one part of a larger exam (변호사시험
+선택형) and the law decides on the whole. ``passed`` is True only for ``pass``."""
 
 
 class _Out(BaseModel):
@@ -60,8 +66,24 @@ class SessionResult(_Out):
     max_points: Points
 
 
+class CutResult(_Out):
+    """The year's announced 합격선 of a rank exam, as the verdict used it."""
+
+    year: int
+    round: int | None = None
+    published: str = Field(description="As announced: '76.66 (mean of 100)' or '384.5 / 550 points'.")
+    percent: Points = Field(description="The cut on the measure the verdict reads (mean, or percent of total).")
+    source: str = Field(description="Where the cut is from: the source's title and address.")
+    verified: bool = Field(description="False when only a secondary source states it.")
+    met: bool = Field(description="Whether the sheet reaches it (이상: the cut itself passes).")
+
+
 class TotalResult(_Out):
-    """The total against the 60 % line, read as the law reads it (``basis``)."""
+    """The total against its line, read as the law reads it (``basis``).
+
+    ``threshold_percent`` is the line the verdict holds the total against: the statutory line (60 %), or the
+    year's announced cut where it is higher (rank exams); 0 where the law sets none (법무사 1차 without a cut).
+    """
 
     points: Points
     max_points: Points
@@ -70,6 +92,11 @@ class TotalResult(_Out):
     floor_percent: Points = Field(description="The per-subject (or group) floor, in percent.")
     basis: Literal["total_points", "subject_mean"]
     passed: bool
+    statutory_percent: Points | None = Field(
+        default=None, description="The law's own total line (60 %); None when it sets none. Reports written "
+                                  "before examqa knew rank exams leave it out: it is threshold_percent then.")
+    cut: CutResult | None = Field(default=None, description="The year's announced cut, when the rule ranks and "
+                                                            "examqa knows it.")
 
 
 class ItemResult(_Out):
@@ -87,6 +114,18 @@ class ItemResult(_Out):
     )
 
 
+class PaperVerdict(_Out):
+    """The KMMLU-Pro paper's verdict under its own simplified rule (not the law), shown beside the law's."""
+
+    rule: str = Field(description="The paper's rule for this licence, in words.")
+    passed: bool
+    percent: float = Field(description="The mean of the floor units' percents (what the paper's mean rule reads).")
+    total_percent: float = Field(description="Points ÷ maximum, in percent (what a cut-off reads).")
+    reasons: tuple[str, ...] = Field(default=(), description="Why it fails under the paper's rule.")
+    agrees: bool = Field(description="Whether the law's verdict is the same decided PASS/FAIL (an undecided law "
+                                     "verdict never agrees with a PASS).")
+
+
 class ReadingResult(_Out):
     """Another extractor's reading of the same outputs (a protocol's own), scored exactly like examqa's."""
 
@@ -96,6 +135,9 @@ class ReadingResult(_Out):
     percent: float = Field(description="The total under the exam's rule (points or mean of subjects).")
     passed: bool = Field(description="The verdict under the official rule with this reading.")
     disagreements: int = Field(description="Samples where this reading differs from examqa's.")
+    decision: Decision | None = Field(default=None, description="The law's decision with this reading.")
+    paper_passed: bool | None = Field(default=None, description="The paper's own rule with this reading "
+                                                                "(kmmlu-pro runs).")
 
 
 class RunSummary(_Out):
@@ -144,11 +186,16 @@ class ToPass(_Out):
     "turned correct" is one marked with an accepted choice. See :mod:`examqa.exams.topass`.
     """
 
-    items: int = Field(description="Further correct answers needed; 0 for a PASS.")
+    items: int = Field(description="Further correct answers needed; 0 for a PASS (or for a sheet already "
+                                   "eligible where the cut is not published).")
     by_subject: dict[str, int] = Field(
         default_factory=dict,
         description="One way to get there with that many: further correct answers per subject, highest-point "
                     "items first; empty for a PASS.")
+    target: Literal["pass", "cut", "eligible"] = Field(
+        default="pass", description="What the count reaches: the statutory lines (pass), the year's announced "
+                                    "cut (cut), or only the statutory lines of a rank exam whose cut is not "
+                                    "published (eligible: a pass is then not decided).")
 
 
 class Report(_Out):
@@ -159,7 +206,14 @@ class Report(_Out):
     exam_name: str = Field(description="Korean name of the exam.")
     exam_name_en: str
     edition: str
-    passed: bool
+    passed: bool = Field(description="A decided PASS under the law (decision == 'pass').")
+    decision: Decision = Field(
+        default="fail", description="pass / fail (decided), cut_unpublished (the statutory lines are met; the "
+                                    "rank exam's cut for the year is not published), part_only (one part of a "
+                                    "larger exam: the law decides on the whole). Older reports: from passed.")
+    rule_kind: RuleKind = Field(default="absolute", description="How the law decides (absolute, rank, part).")
+    year: int | None = Field(default=None, description="The exam year whose rules apply (the bank's, or --year).")
+    electives: tuple[str, ...] = Field(default=(), description="The elective subject(s) graded: the one sat.")
     complete: bool = Field(description="False when the bank lacks items or subjects the blueprint states.")
     total: TotalResult
     subjects: tuple[SubjectResult, ...]
@@ -173,4 +227,26 @@ class Report(_Out):
     run: RunSummary | None = None
     to_pass: ToPass | None = Field(
         default=None, description="What it takes to pass (0 items for a PASS). None in reports written "
-                                  "before examqa computed it, or when no further correct answers would pass.")
+                                  "before examqa computed it, when no further correct answers would pass, or "
+                                  "when this paper cannot decide a pass (part_only).")
+    paper: PaperVerdict | None = Field(
+        default=None, description="The KMMLU-Pro paper's verdict under its own rule (--protocol kmmlu-pro).")
+
+    @model_validator(mode="after")
+    def _passed_is_a_decided_pass(self) -> Report:
+        if self.passed != (self.decision == "pass"):
+            raise ValueError(f"passed is {self.passed} but the decision is {self.decision!r}")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _decision_from_passed(cls, data: Any) -> Any:
+        """A report written before ``decision`` existed: decided, and as ``passed`` says."""
+        if isinstance(data, dict) and "decision" not in data and "passed" in data:
+            data = {**data, "decision": "pass" if data["passed"] else "fail"}
+        return data
+
+    @property
+    def decided(self) -> bool:
+        """Whether the law's verdict is decided from this sheet (PASS or FAIL)."""
+        return self.decision in ("pass", "fail")

@@ -2,6 +2,12 @@
 
 All arithmetic is exact (:class:`fractions.Fraction`); percentages are compared by cross-multiplying,
 so "이상" (at least) includes the boundary itself: exactly 60 % passes, a hair under fails.
+
+The rule kinds (:data:`~examqa.exams.models.RuleKind`): ``absolute`` lines decide; a ``rank`` exam's lines make a
+sheet eligible and the year's announced cut decides (:func:`applied_rule` puts the cut in place of the total
+line when it is higher; without a published cut an eligible sheet is ``cut_unpublished``, never a PASS); a
+``part`` paper never decides on its own. Electives: a sheet is graded on the elective it sat (:func:`sat_electives`).
+The KMMLU-Pro paper's own rule is :func:`paper_verdict`, shown beside the law's, never instead of it.
 """
 
 from __future__ import annotations
@@ -12,14 +18,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from typing import Literal
 
 from examqa.errors import InputError
 from examqa.exams import display
 from examqa.exams.grading import Grader, KeyGrader, check_marks
-from examqa.exams.models import Blueprint, Edition, Marks, PassRule, Question, SubjectSpec
+from examqa.exams.models import Blueprint, Cut, Edition, Marks, PaperRule, PassRule, Question, RuleKind, SubjectSpec
 from examqa.exams.report import (
+    CutResult,
+    Decision,
     GroupResult,
     ItemResult,
+    PaperVerdict,
     Report,
     SessionResult,
     SubjectResult,
@@ -66,7 +76,42 @@ def _sum(values: Iterable[Fraction]) -> Fraction:
 # so a verdict and the probability of that verdict cannot disagree.
 
 
-def clears_floor(rule: PassRule, points: Fraction, max_points: Fraction) -> bool:
+@dataclass(frozen=True)
+class AppliedRule:
+    """The pass rule as it applies to one year's paper: the lines the verdict holds a sheet against.
+
+    ``total_percent`` is the line the total is held against: the statutory one, or the year's announced
+    cut where that is higher (a rank exam). ``decides`` is False when no line this paper holds decides a
+    pass: a rank exam without the year's cut, or a part of a larger exam.
+    """
+
+    kind: RuleKind
+    basis: Literal["total_points", "subject_mean"]
+    floor_percent: Fraction
+    total_percent: Fraction
+    statutory_percent: Fraction
+    cut: Cut | None
+    year: int | None
+
+    @property
+    def decides(self) -> bool:
+        """Whether a sheet that meets every line here passes under the law."""
+        return self.kind == "absolute" or (self.kind == "rank" and self.cut is not None)
+
+
+def applied_rule(blueprint: Blueprint, year: int | None) -> AppliedRule:
+    """``blueprint``'s rule for the paper of ``year`` (None: unknown, so no announced cut applies)."""
+    rule = blueprint.pass_rule
+    cut = rule.cut(year) if rule.kind == "rank" else None
+    line = rule.total_percent if cut is None else max(rule.total_percent, cut.percent)
+    return AppliedRule(kind=rule.kind, basis=rule.basis, floor_percent=rule.floor_percent, total_percent=line,
+                       statutory_percent=rule.total_percent, cut=cut, year=year)
+
+
+RuleLike = PassRule | AppliedRule
+
+
+def clears_floor(rule: RuleLike, points: Fraction, max_points: Fraction) -> bool:
     """Whether ``points`` reach the floor (40 %) of ``max_points``; "이상": the boundary passes."""
     # points × 100 ≥ floor% × max, cross-multiplied (denominators are positive)
     f = rule.floor_percent
@@ -74,7 +119,7 @@ def clears_floor(rule: PassRule, points: Fraction, max_points: Fraction) -> bool
             >= f.numerator * max_points.numerator * points.denominator)
 
 
-def total_contribution(rule: PassRule, points: Fraction, max_points: Fraction, subjects: int) -> Fraction:
+def total_contribution(rule: RuleLike, points: Fraction, max_points: Fraction, subjects: int) -> Fraction:
     """What one subject adds to the quantity held against the total line.
 
     ``total_points``: its points. ``subject_mean``: its percent ÷ the number of graded subjects, so the
@@ -85,11 +130,15 @@ def total_contribution(rule: PassRule, points: Fraction, max_points: Fraction, s
     return points
 
 
-def total_line(rule: PassRule, max_points: Fraction) -> Fraction:
-    """The total line in the units of :func:`total_contribution` (``max_points``: all graded subjects)."""
+def total_line(rule: RuleLike, max_points: Fraction, percent: Fraction | None = None) -> Fraction:
+    """The total line in the units of :func:`total_contribution` (``max_points``: all graded subjects).
+
+    ``percent`` (default: the rule's own line) is the line in percent: the statutory one, or a cut.
+    """
+    line = rule.total_percent if percent is None else percent
     if rule.basis == "subject_mean":
-        return rule.total_percent
-    return _percent_of(rule.total_percent, max_points)
+        return line
+    return _percent_of(line, max_points)
 
 
 @lru_cache(maxsize=4096)  # a cohort's reasons repeat the same few values thousands of times
@@ -112,6 +161,12 @@ def item_points(question: Question, spec: SubjectSpec) -> Fraction:
     if spec.max_points is not None and spec.items:
         return spec.max_points / spec.items
     return Fraction(1)
+
+
+def exam_year(questions: Sequence[Question]) -> int | None:
+    """The bank's year: the most common year its items state (ties: the later year); None when none does."""
+    years = Counter(q.year for q in questions if q.year is not None)
+    return max(years.items(), key=lambda kv: (kv[1], kv[0]))[0] if years else None
 
 
 def choose_edition(blueprint: Blueprint, questions: Sequence[Question], edition_id: str | None) -> Edition:
@@ -161,6 +216,137 @@ def mark_choices(blueprint: Blueprint, questions: Sequence[Question], edition: s
     return out
 
 
+ELECTIVE_HINT = "name the elective sat: elective=NAME in Python, --elective NAME on the command line"
+
+
+def _as_names(chosen: str | Sequence[str] | None) -> list[str]:
+    if chosen is None:
+        return []
+    if isinstance(chosen, str):
+        return [n.strip() for n in chosen.split(",") if n.strip()]
+    return [n.strip() for n in chosen if n.strip()]
+
+
+def sat_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Question],
+                  marks: Mapping[str, Marks] | None, chosen: str | Sequence[str] | None) -> dict[str, str]:
+    """Elective slot → the subject sat, for every slot the bank holds items of.
+
+    The elective named in ``chosen`` (a subject name or alias, or several for several slots) wins. Else a
+    slot whose bank holds one elective's items is that one; else the sheet tells, by the one elective it
+    marks answers in (``marks``; None = do not infer). Raises :class:`~examqa.errors.InputError` when a
+    named subject is no elective of the exam, and when the sheet marks answers in several electives of a
+    slot, or in none while the bank holds several.
+    """
+    slots = edition.electives
+    if not slots:
+        if _as_names(chosen):
+            raise InputError(f"{blueprint.id} has no electives, so there is none to choose "
+                             f"({', '.join(_as_names(chosen))})", hint="leave out --elective for this exam")
+        return {}
+    held: dict[str, dict[str, list[str]]] = {slot: {} for slot in slots}
+    for q in questions:
+        spec = edition.subject(q.subject)
+        if spec is not None and spec.elective is not None:
+            held[spec.elective].setdefault(spec.name, []).append(q.id)
+    sat: dict[str, str] = {}
+    for name in _as_names(chosen):
+        spec = edition.subject(name)
+        if spec is None or spec.elective is None:
+            offered = "; ".join(f"{slot}: {', '.join(names)}" for slot, names in slots.items())
+            raise InputError(f"{name!r} is not an elective of {blueprint.id} (electives — {offered})",
+                             hint=ELECTIVE_HINT)
+        if spec.elective in sat and sat[spec.elective] != spec.name:
+            raise InputError(f"two electives named for {spec.elective} of {blueprint.id}: {sat[spec.elective]} and "
+                             f"{spec.name}; a candidate sits one", hint=ELECTIVE_HINT)
+        if held[spec.elective] and spec.name not in held[spec.elective]:
+            raise InputError(f"the bank holds no items of the elective {spec.name} (it holds: "
+                             f"{', '.join(held[spec.elective])})", hint=ELECTIVE_HINT)
+        sat[spec.elective] = spec.name
+    for slot, subjects in held.items():
+        if slot in sat or not subjects:
+            continue
+        if len(subjects) == 1:
+            sat[slot] = next(iter(subjects))
+            continue
+        if marks is None:
+            raise InputError(f"the bank holds several electives of {blueprint.id} ({', '.join(subjects)}): "
+                             "which one was sat?", hint=ELECTIVE_HINT)
+        answered = {name: sum(1 for qid in ids if marks.get(qid)) for name, ids in subjects.items()}
+        marked = [name for name, n in answered.items() if n]
+        if len(marked) == 1:
+            sat[slot] = marked[0]
+        elif not marked:
+            raise InputError(f"the sheet answers none of the electives of {blueprint.id} the bank holds "
+                             f"({', '.join(subjects)}), so it does not say which was sat", hint=ELECTIVE_HINT)
+        else:
+            listed = ", ".join(f"{name} {n}" for name, n in answered.items() if n)
+            raise InputError(f"the sheet answers items of several electives of {blueprint.id} ({listed} item(s)); "
+                             "a candidate sits one", hint=ELECTIVE_HINT)
+    return sat
+
+
+def run_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Question],
+                  chosen: str | Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """The electives a model run is graded on, and a note for each one examqa chose.
+
+    A model answers every item it is asked, so its answers cannot say which elective it "sat": the one
+    named in ``chosen`` is graded, else the first of the slot (blueprint order) the bank holds, and the
+    note says so. Raises :class:`~examqa.errors.InputError` for a name that is no elective of the exam.
+    """
+    named = sat_electives(blueprint, edition, questions, {}, chosen) if _as_names(chosen) else {}
+    held: dict[str, list[str]] = {}
+    for q in questions:
+        spec = edition.subject(q.subject)
+        if spec is not None and spec.elective is not None and spec.name not in held.setdefault(spec.elective, []):
+            held[spec.elective].append(spec.name)
+    notes: list[str] = []
+    sat = dict(named)
+    for slot, names in edition.electives.items():
+        present = [n for n in names if n in held.get(slot, [])]
+        if slot in sat or not present:
+            continue
+        sat[slot] = present[0]
+        if len(present) > 1:
+            notes.append(f"graded on the elective {present[0]}, the first of {slot} the bank holds "
+                         f"({', '.join(present)}): --elective names another")
+    return list(sat.values()), notes
+
+
+def electives_of(blueprint: Blueprint, names: str | Sequence[str] | None) -> list[str]:
+    """The names in ``names`` that are electives of ``blueprint`` (a suite's --elective covers several exams)."""
+    electives = {n for e in blueprint.editions for n in (s for names_ in e.electives.values() for s in names_)}
+    out = []
+    for name in _as_names(names):
+        for e in blueprint.editions:
+            spec = e.subject(name)
+            if spec is not None and spec.name in electives:
+                out.append(name)
+                break
+    return out
+
+
+def elective_notes(edition: Edition, questions: Sequence[Question], marks: Mapping[str, Marks],
+                   sat: Mapping[str, str]) -> list[str]:
+    """What grading on the electives sat leaves out, in words (never dropped silently)."""
+    left: Counter[str] = Counter()
+    marked: Counter[str] = Counter()
+    for q in questions:
+        spec = edition.subject(q.subject)
+        if spec is None or spec.elective is None or sat.get(spec.elective) == spec.name:
+            continue
+        left[spec.name] += 1
+        marked[spec.name] += bool(marks.get(q.id))
+    notes = []
+    if sat:
+        notes.append("선택과목 / elective sat: " + ", ".join(sat.values()))
+    if left:
+        notes.append("electives not sat, not graded: " + ", ".join(f"{name} ({n} item(s))" for name, n in left.items()))
+    if any(marked.values()):
+        notes.append("the sheet also marks items of electives not sat (not graded): "
+                     + ", ".join(f"{name} {n}" for name, n in marked.items() if n))
+    return notes
+
+
 @dataclass
 class Tally:
     """One subject's (or 교시's) counts on one sheet: all the verdict is computed from.
@@ -196,11 +382,17 @@ def score(
     *,
     edition: str | None = None,
     grader: Grader | None = None,
+    elective: str | Sequence[str] | None = None,
+    year: int | None = None,
 ) -> Report:
     """Grade ``marks`` (question id → marked choices) on ``questions`` under ``blueprint``'s rule.
 
     Ids absent from ``marks`` are blank. A bank smaller than the blueprint is scored on what it
     holds, and the report says so (``complete`` is False, ``notes`` name the gaps).
+
+    ``elective`` names the elective sat (세무사, 공인노무사) when the bank holds several; by default the
+    sheet tells by the one it answers (:func:`sat_electives`). ``year`` is the exam year whose announced
+    cut applies (rank exams); by default the bank's (:func:`exam_year`).
     """
     grade = grader or KeyGrader()
     ed = choose_edition(blueprint, questions, edition)
@@ -210,6 +402,9 @@ def score(
     if stray:
         raise InputError(f"the sheet names ids the bank lacks: {', '.join(stray[:5])}"
                          + (" …" if len(stray) > 5 else ""), hint="check the sheet against the bank")
+    sat = sat_electives(blueprint, ed, questions, marks, elective)
+    notes += elective_notes(ed, questions, marks, sat)
+    the_year = year if year is not None else exam_year(questions)
 
     held: dict[str, list[ItemResult]] = {}
     in_session: dict[int, list[ItemResult]] = {}
@@ -224,6 +419,8 @@ def score(
         if spec.accredited:
             skipped_accredited[spec.name] += 1
             continue
+        if spec.elective is not None and sat.get(spec.elective) != spec.name:
+            continue  # an elective not sat (elective_notes says so)
         pts = item_points(q, spec)
         # every entry path meets the same range check here; a choice lost in extraction can still be marked
         m = check_marks(q, marks.get(q.id, ()), choices=spec.choices)
@@ -239,13 +436,51 @@ def score(
 
     tallies = {name: tally_of(graded) for name, graded in held.items()}
     sessions = {number: tally_of(graded) for number, graded in in_session.items()}
-    complete = paper_notes(blueprint, ed, tallies, skipped_accredited, notes)
-    report = report_from_tallies(blueprint, ed, tallies, sessions, notes=notes, complete=complete, items=items)
+    complete = paper_notes(blueprint, ed, tallies, skipped_accredited, notes, sat=sat)
+    rule_notes(blueprint, the_year, complete, notes)
+    report = report_from_tallies(blueprint, ed, tallies, sessions, notes=notes, complete=complete, items=items,
+                                 year=the_year, electives=tuple(sat.values()))
     return with_to_pass(report, questions, grade, blank_scores_on_all_accepted=blueprint.blank_scores_on_all_accepted)
 
 
+def rule_notes(blueprint: Blueprint, year: int | None, complete: bool, notes: list[str]) -> None:
+    """Append what the rule kind means for this paper: the cut used or missing, a part that decides nothing.
+
+    They depend on the paper and the year, never on the marks: every sheet of one bank gets the same.
+    """
+    rule = blueprint.pass_rule
+    applied = applied_rule(blueprint, year)
+    if rule.kind == "part":
+        notes.append(f"판정 불가 / undecidable from this part: {rule.whole}")
+        if rule.floor_percent:
+            notes.append(f"the {format_points(rule.floor_percent)}% lines shown are this part's own, for reference: "
+                         "the law's floor is on each subject's parts together")
+        return
+    if rule.kind != "rank":
+        return
+    cut = applied.cut
+    known = ", ".join(str(c.year) for c in rule.cuts) or "none"
+    if cut is None and year is None:
+        notes.append("the bank names no year, so no year's announced cut applies: a sheet that meets the statutory "
+                     f"lines is eligible, not passed — pass --year (cuts known for: {known})")
+    elif cut is None:
+        notes.append(f"{year}년 합격선 미발표 / the {year} cut is not published (or not known to examqa; known for: "
+                     f"{known}): a sheet that meets the statutory lines is eligible, not passed")
+    else:
+        src = next((s for s in blueprint.sources if s.id == cut.source), None)
+        where = f" ({src.title}{', ' + src.url if src and src.url else ''})" if src else ""
+        notes.append(f"{year}년 합격선 {cut.published} applies{where}"
+                     + ("" if cut.verified else " — from a secondary source, unverified"))
+        if not complete:
+            notes.append("the cut is for the whole paper; this bank is partial, so it is held against the percent "
+                         "of what the bank holds")
+    if rule.quota:
+        notes.append(f"합격자 결정 / the pass goes by rank: {rule.quota}")
+
+
 def paper_notes(blueprint: Blueprint, edition: Edition, tallies: Mapping[str, Tally],
-                skipped_accredited: Mapping[str, int], notes: list[str]) -> bool:
+                skipped_accredited: Mapping[str, int], notes: list[str], *,
+                sat: Mapping[str, str] | None = None) -> bool:
     """Append the caveats about the paper itself to ``notes``; whether it is complete.
 
     They depend on the items the bank holds, never on the marks: every sheet of one bank gets the same.
@@ -255,9 +490,18 @@ def paper_notes(blueprint: Blueprint, edition: Edition, tallies: Mapping[str, Ta
     for name, count in skipped_accredited.items():
         notes.append(f"{name}: {count} item(s) ignored — this subject is met by an accredited score "
                      "and is outside the mean")
-    graded_specs = [s for s in ed.subjects if not s.accredited]
-    missing = [s.name for s in graded_specs if s.name not in tallies]
+    sat = sat or {}
+    graded_specs = [s for s in ed.subjects if not s.accredited
+                    and (s.elective is None or sat.get(s.elective) == s.name)]
+    as_group = {m for g in ed.floor_groups if g.name in tallies for m in g.subjects}
+    missing = [s.name for s in graded_specs if s.name not in tallies and s.name not in as_group]
+    missing += [f"{slot} ({'/'.join(names)})" for slot, names in ed.electives.items() if slot not in sat]
     complete = not missing
+    for g in ed.floor_groups:
+        if g.name in tallies:
+            complete = False  # the group's items are not told apart by subject: their counts cannot be checked
+            notes.append(f"{g.name}: {tallies[g.name].items} item(s) labelled by the merged group, counted toward "
+                         "its pooled 과락 line")
     if missing:
         notes.append(f"부분 시험지 / partial paper: no items for {', '.join(missing)} — verdict covers "
                      "only the subjects the bank holds")
@@ -291,23 +535,27 @@ def paper_notes(blueprint: Blueprint, edition: Edition, tallies: Mapping[str, Ta
 
 def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping[str, Tally],
                         sessions: Mapping[int, Tally], *, notes: Sequence[str] = (), complete: bool = True,
-                        items: Sequence[ItemResult] = (), to_pass: ToPass | None = None) -> Report:
+                        items: Sequence[ItemResult] = (), to_pass: ToPass | None = None, year: int | None = None,
+                        electives: Sequence[str] = ()) -> Report:
     """The verdict under the law from per-subject tallies: floors, merged groups, the total line, reasons.
 
     The one implementation of the pass rule's report: ``score`` calls it for a sheet, a cohort for each
     student (with counts taken for all students at once). ``tallies`` holds every graded subject the
-    bank has items of; ``sessions`` only needs points and maximum per 교시. ``notes`` and ``complete``
-    describe the paper (:func:`paper_notes`); ``items`` and ``to_pass`` are passed through.
+    bank has items of (the electives sat only); ``sessions`` only needs points and maximum per 교시.
+    ``notes`` and ``complete`` describe the paper (:func:`paper_notes`, :func:`rule_notes`); ``items``,
+    ``to_pass`` and ``electives`` are passed through; ``year`` picks a rank exam's announced cut.
     """
     rule = blueprint.pass_rule
+    applied = applied_rule(blueprint, year)
     ed = edition
-    graded_specs = [s for s in ed.subjects if not s.accredited]
+    graded_specs = [s for s in (*ed.subjects, *(gs for gs in ed.group_subjects if gs.name in tallies))
+                    if not s.accredited]
     # Floor groups: pooled points, 40 % of the pooled maximum.
     group_of: dict[str, str] = {}
     groups: list[GroupResult] = []
     group_passed: dict[str, bool] = {}
     for g in ed.floor_groups:
-        present = [s for s in g.subjects if s in tallies]
+        present = [s for s in (*g.subjects, g.name) if s in tallies]
         if len(g.subjects) < 2 or not present:
             continue
         pts = _sum(tallies[s].points for s in present)
@@ -321,6 +569,7 @@ def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping
             group_of[s] = g.name
         group_passed[g.name] = ok
 
+    part = rule.kind == "part"  # a part's own 40 % lines are for reference: they give no reasons
     subjects: list[SubjectResult] = []
     reasons: list[str] = []
     reasons_en: list[str] = []
@@ -338,13 +587,13 @@ def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping
             max_points=t.max_points, percent=round(float(_pct(t.points, t.max_points)), 4),
             floor_points=floor, passed=ok, group=group, items=t.items, expected_items=spec.items,
             answered=t.answered, correct=t.correct, multiple=t.multiple))
-        if group is None and not own_ok:
+        if group is None and not own_ok and not part:
             shown, at = display.points(t.points, floor), display.line(floor)
             reasons.append(f"{spec.name} {shown}점 < {at}점 (과락)")
             reasons_en.append(f"{spec.name_en} {shown} < {at} points "
                               f"(below the {display.line(rule.floor_percent)}% floor)")
     for gr in groups:
-        if not gr.passed:
+        if not gr.passed and not part:
             shown, at = display.points(gr.points, gr.floor_points), display.line(gr.floor_points)
             reasons.append(f"{gr.name} {shown}점 < {at}점 (과락, 합산)")
             reasons_en.append(f"{gr.name_en} {shown} < {at} points "
@@ -353,31 +602,102 @@ def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping
     total_pts = _sum(t.points for t in tallies.values())
     total_max = _sum(t.max_points for t in tallies.values())
     measure = _sum(total_contribution(rule, t.points, t.max_points, len(tallies)) for t in tallies.values())
-    line = total_line(rule, total_max)
-    total_ok = measure >= line
-    if rule.basis == "subject_mean":
-        total_pct = measure
-        if not total_ok:
+    statutory_ok = measure >= total_line(rule, total_max)
+    total_ok = measure >= total_line(applied, total_max)
+    mean = rule.basis == "subject_mean"
+    total_pct = measure if mean else _pct(total_pts, total_max)
+    if not statutory_ok and not part:
+        if mean:
             shown, at = display.percent(measure, rule.total_percent), display.line(rule.total_percent)
             reasons.append(f"평균 {shown}점 < {at}점")
             reasons_en.append(f"mean {shown} < {at} points")
-    else:
-        total_pct = _pct(total_pts, total_max)
-        if not total_ok:
+        else:
+            line = total_line(rule, total_max)
             shown, at = display.points(total_pts, line), display.line(line)
             reasons.append(f"총점 {shown}점 < {at}점 ({display.line(rule.total_percent)}% 미달)")
             reasons_en.append(f"total {shown} < {at} points (below {display.line(rule.total_percent)}%)")
+    cut = applied.cut
+    if cut is not None and statutory_ok and not total_ok:
+        if mean:
+            shown, at = display.percent(measure, cut.percent), display.line(cut.percent)
+            reasons.append(f"평균 {shown}점 < {cut.year}년 합격선 {at}점")
+            reasons_en.append(f"mean {shown} < the {cut.year} cut {at}")
+        elif cut.points is not None and total_max == cut.of_points:
+            shown, at = display.points(total_pts, cut.points), display.line(cut.points)
+            reasons.append(f"총점 {shown}점 < {cut.year}년 합격선 {at}점")
+            reasons_en.append(f"total {shown} < the {cut.year} cut {at} points")
+        else:
+            shown, at = display.percent(total_pct, cut.percent), display.line(cut.percent)
+            reasons.append(f"총점 {shown}% < {cut.year}년 합격선 {at}%")
+            reasons_en.append(f"total {shown}% < the {cut.year} cut {at}%")
 
-    passed = total_ok and all(s.passed for s in subjects)
+    floors_ok = all(s.passed for s in subjects)
+    decision: Decision
+    if part:
+        decision = "part_only"
+    elif not (floors_ok and statutory_ok):
+        decision = "fail"
+    elif rule.kind == "rank" and cut is None:
+        decision = "cut_unpublished"
+    else:
+        decision = "pass" if total_ok else "fail"
+    cut_result = None
+    if cut is not None:
+        src = next((x for x in blueprint.sources if x.id == cut.source), None)
+        cut_result = CutResult(year=cut.year, round=cut.round, published=cut.published, percent=cut.percent,
+                               source=(f"{src.title}{' — ' + src.url if src.url else ''}" if src else cut.source),
+                               verified=cut.verified and (src is None or src.verified), met=total_ok)
     return Report(
         exam=blueprint.id, exam_name=blueprint.name_ko, exam_name_en=blueprint.name_en, edition=ed.id,
-        passed=passed, complete=complete,
+        passed=decision == "pass", decision=decision, rule_kind=rule.kind, year=year, electives=tuple(electives),
+        complete=complete,
         total=TotalResult(points=total_pts, max_points=total_max, percent=round(float(total_pct), 4),
-                          threshold_percent=rule.total_percent, floor_percent=rule.floor_percent,
-                          basis=rule.basis, passed=total_ok),
+                          threshold_percent=applied.total_percent, floor_percent=rule.floor_percent,
+                          basis=rule.basis, passed=total_ok, statutory_percent=rule.total_percent or None,
+                          cut=cut_result),
         subjects=tuple(subjects), groups=tuple(groups),
         sessions=tuple(SessionResult(session=k, points=v.points, max_points=v.max_points)
                        for k, v in sorted(sessions.items())),
         reasons=tuple(reasons), reasons_en=tuple(reasons_en), notes=tuple(notes), pass_rule=rule.text,
         items=tuple(items), to_pass=to_pass,
     )
+
+
+# --------------------------------------------------------------------------------------------- the paper's rule
+
+
+def _at_least(points: Fraction, max_points: Fraction, percent: Fraction) -> bool:
+    """``points ≥ percent % of max_points``, exactly."""
+    return points * 100 >= percent * max_points
+
+
+def paper_verdict(report: Report, rule: PaperRule) -> PaperVerdict:
+    """The KMMLU-Pro paper's verdict on ``report``'s sheet under its own rule (not the law's).
+
+    Floor units are the merged groups and the subjects outside them (``floor_unit: group``) or every
+    subject (``subject``); the mean is the mean of the units' percents; a cut-off reads the percent of the
+    total. Exact: the boundary itself passes.
+    """
+    if rule.floor_unit == "group":
+        units = [(g.name, g.points, g.max_points) for g in report.groups]
+        grouped = {s for g in report.groups for s in g.subjects}
+        units += [(s.name, s.points, s.max_points) for s in report.subjects if s.name not in grouped]
+    else:
+        units = [(s.name, s.points, s.max_points) for s in report.subjects]
+    units = [u for u in units if u[2]]
+    reasons: list[str] = []
+    for name, pts, mx in units:
+        if not _at_least(pts, mx, rule.floor_percent):
+            reasons.append(f"{name} {display.percent(_pct(pts, mx), rule.floor_percent)}% < "
+                           f"{display.line(rule.floor_percent)}%")
+    mean = _sum(_pct(pts, mx) for _, pts, mx in units) / len(units) if units else Fraction(0)
+    if rule.mean_percent is not None and mean < rule.mean_percent:
+        reasons.append(f"mean {display.percent(mean, rule.mean_percent)}% < {display.line(rule.mean_percent)}%")
+    total = _pct(report.total.points, report.total.max_points)
+    if rule.cut_percent is not None and total < rule.cut_percent:
+        reasons.append(f"total {display.percent(total, rule.cut_percent)}% < the cut-off "
+                       f"{display.line(rule.cut_percent)}%")
+    passed = not reasons and bool(units)
+    return PaperVerdict(rule=rule.text, passed=passed, percent=round(float(mean), 4),
+                        total_percent=round(float(total), 4), reasons=tuple(reasons),
+                        agrees=report.decided and report.passed == passed)

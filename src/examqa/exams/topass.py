@@ -18,6 +18,11 @@ way with the highest total, then the fewest items in the group listed last, then
 listed first within a merged group. An item counts as one that could still score when the grader
 scores a single mark of its lowest accepted choice; with the built-in key rule that is every item that
 did not score.
+
+The line the total must reach is the report's ``total.threshold_percent``: the statutory line, or the year's
+announced cut where a rank exam has one (``target: cut``). A rank exam without the year's cut is counted to
+its statutory lines only (``target: eligible``: meeting them does not decide a pass), and a sheet already
+there needs 0; a part of a larger exam (``part_only``) has no count at all (None).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Literal
 
 from examqa.exams.grading import Grader
 from examqa.exams.models import Question
@@ -52,7 +58,12 @@ class PassFrame:
     group_floor: tuple[int, ...]
     """Units each group must reach (its 40 % line, rounded up: points are whole units)."""
     total_line: int
-    """Weighted units the subjects must reach together (the 60 % line, rounded up)."""
+    """Weighted units the subjects must reach together (the 60 % line, or the year's cut; rounded up)."""
+    decides: bool = True
+    """Whether meeting every line is a PASS under the law: False for a rank exam without the year's cut
+    (meeting them is eligibility) and for a part of a larger exam (nothing here decides)."""
+    counts: bool = True
+    """Whether further correct answers can be counted at all: False for a part of a larger exam."""
 
     @classmethod
     def from_report(cls, report: Report) -> PassFrame:
@@ -77,7 +88,9 @@ class PassFrame:
             weights = (1,) * len(names)
             line = math.ceil(t.threshold_percent * sum(max_units) / HUNDRED)
         return cls(subjects=names, groups=groups, unit=unit, max_units=max_units, weights=weights,
-                   group_floor=tuple(floor), total_line=line)
+                   group_floor=tuple(floor), total_line=line,
+                   decides=report.rule_kind == "absolute" or (report.rule_kind == "rank" and t.cut is not None),
+                   counts=report.rule_kind != "part")
 
     def uniform(self, group: Sequence[int]) -> bool:
         """Whether the group's subjects weigh alike on the total line (always so for total points)."""
@@ -201,8 +214,11 @@ def to_pass(report: Report, can_score: Callable[[str], bool] | None = None) -> T
     ``can_score(item_id)`` says whether an item that did not score could (default: every one). None
     when even every such item would not pass. A partial bank is judged on what it holds, like its verdict.
     """
-    if report.passed:
-        return ToPass(items=0, by_subject={})
+    target = to_pass_target(report)
+    if report.decision == "part_only":
+        return None
+    if report.passed or report.decision == "cut_unpublished":
+        return ToPass(items=0, by_subject={}, target=target)
     frame = PassFrame.from_report(report)
     index = {n: i for i, n in enumerate(frame.subjects)}
     points = [int(s.points * frame.unit) for s in report.subjects]
@@ -213,7 +229,14 @@ def to_pass(report: Report, can_score: Callable[[str], bool] | None = None) -> T
     counts = fewest_to_pass(frame, points, gains)
     if counts is None:
         return None
-    return ToPass(items=sum(counts), by_subject=by_subject(frame.subjects, counts))
+    return ToPass(items=sum(counts), by_subject=by_subject(frame.subjects, counts), target=target)
+
+
+def to_pass_target(report: Report) -> Literal["pass", "cut", "eligible"]:
+    """What a count of further correct answers reaches on ``report``'s paper (see :class:`ToPass`)."""
+    if report.total.cut is not None:
+        return "cut"
+    return "eligible" if report.rule_kind == "rank" else "pass"
 
 
 def by_subject(subjects: Sequence[str], counts: Sequence[int]) -> dict[str, int]:
@@ -222,10 +245,17 @@ def by_subject(subjects: Sequence[str], counts: Sequence[int]) -> dict[str, int]
 
 
 def to_pass_line(value: ToPass | None, passed: bool) -> str | None:
-    """``합격까지 정답 N개 더: 보험업법 3, 회계학 1`` for a FAIL; None for a PASS or when unknown."""
-    if passed or value is None:
+    """``합격까지 정답 N개 더: 보험업법 3, 회계학 1`` for a FAIL; None for a PASS, an eligible sheet or when unknown.
+
+    A count toward a rank exam's lines without a published cut says so: it reaches eligibility, not a pass.
+    """
+    if passed or value is None or value.items == 0:
         return None
     ways = ", ".join(f"{name} {k}" for name, k in value.by_subject.items())
+    if value.target == "cut":
+        return f"합격선까지 정답 {value.items}개 더: {ways}"
+    if value.target == "eligible":
+        return f"과락·기준 충족까지 정답 {value.items}개 더 (합격선 미발표: 합격 여부는 순위로 결정): {ways}"
     return f"합격까지 정답 {value.items}개 더: {ways}"
 
 

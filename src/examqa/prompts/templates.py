@@ -29,8 +29,9 @@ from examqa.exams.models import Blueprint, Question
 
 TEMPLATE_NAMES = ("system.j2", "user.j2")
 SUBJECTS_FILE = "subjects.json"
-SUBJECT_KINDS = frozenset({"law", "calculation"})
-"""``law``: answer under the law in force on the exam date. ``calculation``: units and rounding matter."""
+SUBJECT_KINDS = frozenset({"law", "calculation", "science"})
+"""``law``: answer under the law in force on the exam date. ``calculation``: units and rounding matter.
+``science``: a natural-science subject (변리사 자연과학개론): laws of physics and chemistry, SI units."""
 # ------------------------------------------------------------------------------------------ subject kinds
 
 
@@ -79,10 +80,16 @@ class PromptSet:
 
     def kinds_for(self, blueprint: Blueprint, question: Question) -> frozenset[str]:
         """The kinds of ``question``'s subject, reading bank spellings through the blueprint's aliases."""
-        spec = blueprint.edition(question.year).subject(question.subject)
+        edition = blueprint.edition(question.year)
+        spec = edition.subject(question.subject)
         if spec is None:  # a year outside every edition still names a subject of some edition
-            spec = next((s for e in blueprint.editions if (s := e.subject(question.subject))), None)
+            found = next(((e, s) for e in blueprint.editions if (s := e.subject(question.subject))), None)
+            if found is not None:
+                edition, spec = found
         name = spec.name if spec is not None else question.subject
+        group = edition.group_of(name) if spec is not None else None
+        if group is not None and name == group.name:  # an item labelled by a merged group: its subjects' kinds
+            return frozenset().union(*(self.subject_kinds.get(s, frozenset()) for s in group.subjects))
         return self.subject_kinds.get(name, self.subject_kinds.get(question.subject, frozenset()))
 
     def context(self, blueprint: Blueprint, question: Question, thinking: bool = True) -> dict[str, object]:

@@ -47,8 +47,15 @@ def sparkline(counts: Iterable[int]) -> str:
 def headline(s: CohortSummary) -> str:
     """One line: students, passes, and why the others failed."""
     total = "평균" if s.basis == "subject_mean" else "총점"
-    return (f"응시 {s.students:,}명 · 합격 {s.passed:,}명 ({s.pass_rate:.1%}) · 불합격 사유: 과락만 "
+    if s.decision_rule == "part":
+        return (f"응시 {s.students:,}명 · 판정 불가 {s.undecided:,}명: 이 시험지는 시험의 일부(선택형)라 합격 여부는 "
+                "전체 시험으로 정해짐 / undecidable from this part")
+    line = (f"응시 {s.students:,}명 · 합격 {s.passed:,}명 ({s.pass_rate:.1%}) · 불합격 사유: 과락만 "
             f"{s.failed_floor_only:,} · {total}만 {s.failed_total_only:,} · 둘 다 {s.failed_both:,}")
+    if s.undecided:
+        line += (f" · 기준 충족, 합격선 미발표 {s.undecided:,}명 (eligible; the {s.year or 'year'} cut is not "
+                 "published)")
+    return line
 
 
 def placed_percent(p: Placement, s: CohortSummary) -> str:
@@ -185,7 +192,8 @@ def cohort_csv(cohort: Cohort) -> str:
         "student", "passed", "failed_by", "percent", "total_points", *(f"points:{n}" for n in subjects),
         "to_pass", *(f"to_pass:{n}" for n in subjects))])
     t = cohort.table()
-    columns = [t.student, ["PASS" if ok else "FAIL" for ok in t.passed], t.failed_by, [f"{x:g}" for x in t.percent],
+    words = {"pass": "PASS", "fail": "FAIL", "cut_unpublished": "ELIGIBLE", "part_only": "UNDECIDED"}
+    columns = [t.student, [words[d] for d in t.decision], t.failed_by, [f"{x:g}" for x in t.percent],
                t.total_points, *(t.points[n] for n in subjects), [str(k) if k >= 0 else "" for k in t.to_pass],
                *([str(k) if need >= 0 else "" for k, need in zip(t.to_pass_by[n], t.to_pass, strict=True)]
                  for n in subjects)]

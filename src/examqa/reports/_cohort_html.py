@@ -190,9 +190,11 @@ def _students(cohort: Cohort) -> str:
     t = cohort.table()
     rows = []
     for r, name in enumerate(t.student):
-        verdict = '<span class="pass">합격</span>' if t.passed[r] else '<span class="fail">불합격</span>'
+        verdict = ('<span class="pass">합격</span>' if t.passed[r] else
+                   '<span>판정 불가</span>' if t.decision[r] in ("cut_unpublished", "part_only") else
+                   '<span class="fail">불합격</span>')
         need = ""
-        if not t.passed[r] and t.to_pass[r] >= 0:
+        if not t.passed[r] and t.to_pass[r] > 0:
             ways = ", ".join(f"{n} {t.to_pass_by[n][r]}" for n in subjects if t.to_pass_by[n][r])
             need = esc(f"{t.to_pass[r]}개: {ways}")
         cells = "".join(f'<td class="num">{t.points[n][r]}</td>' for n in subjects)  # digits only: our own text

@@ -19,7 +19,18 @@ from examqa.exams.grading import Grader, KeyGrader
 from examqa.exams.models import Blueprint, Marks, Question
 from examqa.exams.plugins import ExamEntry
 from examqa.exams.report import ReadingResult, Report, RunSummary
-from examqa.exams.scoring import choose_edition, clears_floor, item_points, score, total_contribution, total_line
+from examqa.exams.scoring import (
+    applied_rule,
+    choose_edition,
+    clears_floor,
+    exam_year,
+    item_points,
+    paper_verdict,
+    run_electives,
+    score,
+    total_contribution,
+    total_line,
+)
 from examqa.prompts.templates import PromptSet
 from examqa.reading.parse import parse_response
 from examqa.runs.store import Outcome, RunStore, SampleRecord
@@ -54,6 +65,8 @@ class RunConfig:
     backend_settings: dict[str, Any] = field(default_factory=dict)
     protocol: str = "examqa"
     grader: str | None = None
+    elective: str | None = None
+    year: int | None = None
 
     def identity(self) -> dict[str, Any]:
         """The manifest's ``config``: exam, hashes, model, backend, protocol, sampling and K."""
@@ -72,6 +85,10 @@ class RunConfig:
             identity["protocol"] = self.protocol
         if self.grader is not None:
             identity["grader"] = self.grader
+        if self.elective is not None:  # grading only (every item is asked), but a resume must grade alike
+            identity["elective"] = self.elective
+        if self.year is not None:
+            identity["year"] = self.year
         return identity
 
     @classmethod
@@ -81,7 +98,8 @@ class RunConfig:
                    bank_items=config["bank_items"], template_sha256=config["template_sha256"],
                    backend=config["backend"], model=config["model"], sampling=Sampling(**config["sampling"]),
                    samples=config["samples"], backend_settings=dict(config.get("backend_settings", {})),
-                   protocol=config.get("protocol", "examqa"), grader=config.get("grader"))
+                   protocol=config.get("protocol", "examqa"), grader=config.get("grader"),
+                   elective=config.get("elective"), year=config.get("year"))
 
 
 @dataclass(frozen=True)
@@ -237,28 +255,36 @@ def majority(records: Iterable[SampleRecord]) -> int | None:
 
 
 def pass_probability(blueprint: Blueprint, questions: Sequence[Question], p_correct: Mapping[str, float],
-                     edition: str | None = None) -> float:
+                     edition: str | None = None, *, elective: str | Sequence[str] | None = None,
+                     year: int | None = None) -> float | None:
     """P(pass) if each item is answered correctly with probability ``p_correct[id]``, independently.
 
     Exact distributions over points (rational support) per floor group, filtered by the floor, then
     convolved over groups and held against the total line — with the very functions :func:`score` uses
     (:func:`~examqa.exams.scoring.clears_floor`, :func:`~examqa.exams.scoring.total_contribution`,
     :func:`~examqa.exams.scoring.total_line`), so with probabilities of 0 and 1 it gives the verdict ``score``
-    gives for the same answers.
+    gives for the same answers. The line is the year's (``year``, default the bank's): a rank exam's
+    announced cut. None when the law's verdict cannot be decided from this paper (a rank exam without the
+    year's cut, a part of a larger exam). Only the electives graded count (``elective``; default as a run's).
     """
     ed = choose_edition(blueprint, questions, edition)
-    rule = blueprint.pass_rule
+    rule = applied_rule(blueprint, year if year is not None else exam_year(questions))
+    if not rule.decides:
+        return None
+    sat_names = set(run_electives(blueprint, ed, questions, elective)[0])
     subjects: dict[str, list[tuple[Fraction, float]]] = {}
     for q in questions:
         spec = ed.subject(q.subject)
         if spec is None or spec.accredited:
+            continue
+        if spec.elective is not None and spec.name not in sat_names:
             continue
         subjects.setdefault(spec.name, []).append((item_points(q, spec), p_correct.get(q.id, 0.0)))
     if not subjects:
         return 0.0
     max_of = {s: sum((p for p, _ in items), Fraction(0)) for s, items in subjects.items()}
     n = len(subjects)
-    group_of = {s: g.name for g in ed.floor_groups for s in g.subjects if s in subjects}
+    group_of = {s: g.name for g in ed.floor_groups for s in (*g.subjects, g.name) if s in subjects}
     groups: dict[str, list[str]] = {}
     for s in subjects:
         groups.setdefault(group_of.get(s, s), []).append(s)
@@ -313,7 +339,14 @@ def summarize(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], err
         choice = majority(recs)
         marks[q.id] = (choice,) if choice is not None else ()
         p_correct[q.id] = sum(bool(r.correct) for r in recs) / config.samples
-    report = score(entry.blueprint, bank.questions, marks, edition=edition, grader=grade)
+    ed = choose_edition(entry.blueprint, bank.questions, edition)
+    electives, elective_notes = run_electives(entry.blueprint, ed, bank.questions, config.elective)
+    report = score(entry.blueprint, bank.questions, marks, edition=edition, grader=grade, elective=electives,
+                   year=config.year)
+    if elective_notes:
+        report = report.model_copy(update={"notes": (*elective_notes, *report.notes)})
+    if config.protocol == "kmmlu-pro":  # the paper's table judged by its own rule: shown beside the law's
+        report = report.model_copy(update={"paper": paper_verdict(report, entry.blueprint.paper)})
     status = {i.id: i.status for i in report.items}
 
     errored = {e.id for e in errors}
@@ -336,23 +369,25 @@ def summarize(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], err
     reasoning_counts = [r.reasoning_tokens for r in records if r.reasoning_tokens is not None]
     no_answer = sum(r.outcome == "no_answer" for r in records)
     truncated = sum(r.outcome == "truncated" for r in records)
-    p_pass = pass_probability(entry.blueprint, bank.questions, p_correct, edition) if records else 0.0
+    p_pass = (pass_probability(entry.blueprint, bank.questions, p_correct, edition, elective=electives,
+                               year=config.year) if records else 0.0)
     cost = cost_per_pass = None
     if pricing is not None:
         cost = (prompt_tokens * pricing.input_per_million + completion_tokens * pricing.output_per_million) / 1e6
-        cost_per_pass = cost / p_pass if p_pass > 0 else None
+        cost_per_pass = cost / p_pass if p_pass else None
     summary = RunSummary(
         model=config.model, backend=config.backend, reasoning=config.sampling.thinking,
         samples_per_item=config.samples, items=len(bank.questions), generated=generated,
         no_answer=no_answer, truncated=truncated, errors=len(errors),
         missing=max(0, config.samples * len(bank.questions) - generated), mode=config.sampling.mode,
-        protocol=config.protocol, readings=_reading_scores(entry, bank, records, config, edition, grade),
+        protocol=config.protocol,
+        readings=_reading_scores(entry, bank, records, config, edition, grade, electives),
         no_answer_rate=round(no_answer / generated, 4) if generated else 0.0,
         truncated_rate=round(truncated / generated, 4) if generated else 0.0,
         prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
         reasoning_tokens=sum(reasoning_counts) if reasoning_counts else None,
         wall_seconds=round(wall_seconds, 3) if wall_seconds is not None else None,
-        pass_probability=round(p_pass, 6), cost=cost, cost_per_pass=cost_per_pass,
+        pass_probability=round(p_pass, 6) if p_pass is not None else None, cost=cost, cost_per_pass=cost_per_pass,
         currency=pricing.currency if pricing else None,
     )
     notes = list(report.notes)
@@ -363,7 +398,7 @@ def summarize(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], err
 
 
 def _reading_scores(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord], config: RunConfig,
-                    edition: str | None, grader: Grader) -> dict[str, ReadingResult]:
+                    edition: str | None, grader: Grader, electives: Sequence[str] = ()) -> dict[str, ReadingResult]:
     """Each extra reading (a protocol's own extractor) scored like examqa's: majority, grader, pass rule."""
     names = sorted({name for r in records for name in r.readings})
     out: dict[str, ReadingResult] = {}
@@ -375,10 +410,13 @@ def _reading_scores(entry: ExamEntry, bank: Bank, records: Sequence[SampleRecord
         for q in bank.questions:
             choice = majority(by_id.get(q.id, []))
             marks[q.id] = (choice,) if choice is not None else ()
-        report = score(entry.blueprint, bank.questions, marks, edition=edition, grader=grader)
+        report = score(entry.blueprint, bank.questions, marks, edition=edition, grader=grader,
+                       elective=list(electives), year=config.year)
         correct = sum(i.status == "correct" for i in report.items)
         differ = sum(r.readings.get(name) != r.choice for r in records)
+        paper = paper_verdict(report, entry.blueprint.paper).passed if config.protocol == "kmmlu-pro" else None
         out[name] = ReadingResult(correct=correct, items=len(report.items),
                                   accuracy=round(100 * correct / len(report.items), 4) if report.items else 0.0,
-                                  percent=report.total.percent, passed=report.passed, disagreements=differ)
+                                  percent=report.total.percent, passed=report.passed, disagreements=differ,
+                                  decision=report.decision, paper_passed=paper)
     return out

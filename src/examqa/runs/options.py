@@ -51,6 +51,13 @@ class SheetOptions(Options):
     paper: PaperName | None = Field(None, description=(
         "The paper to grade when the bank holds several (years, rounds): its year (2020) or 회차 (43회)."),
                               json_schema_extra=_cli("--paper", "PAPER"))
+    elective: str | None = Field(None, description=(
+        "The elective sat (세무사, 공인노무사: e.g. 민법), when the bank holds several; several names, "
+        "comma-separated, for a suite. Default: a sheet's is the one it answers; a model run's the first listed."),
+        json_schema_extra=_cli("--elective", "NAME"))
+    year: int | None = Field(None, ge=1900, le=2100, description=(
+        "The exam year whose rules apply: a rank exam's announced cut (default: the bank's year)."),
+        json_schema_extra=_cli("--year", "YEAR"))
 
 
 class SolveOptions(Options):

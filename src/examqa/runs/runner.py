@@ -28,6 +28,7 @@ from examqa.exams.grading import Grader
 from examqa.exams.models import Question
 from examqa.exams.plugins import ExamEntry, get_exam, get_grader
 from examqa.exams.report import Report
+from examqa.exams.scoring import choose_edition, run_electives
 from examqa.prompts.templates import PromptSet
 from examqa.runs.engine import (
     Grading,
@@ -158,7 +159,11 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
         bank_items=len(run_bank.questions), template_sha256=prompt_set.sha256, backend=backend.info.name,
         model=model, sampling=sampling, samples=options.samples,
         backend_settings=_identity_settings(backend), protocol=protocol.name, grader=options.grader,
+        elective=options.elective, year=options.year,
     )
+    # a bad --elective fails here, before anything is generated
+    run_electives(entry.blueprint, choose_edition(entry.blueprint, run_bank.questions, options.edition),
+                  run_bank.questions, options.elective)
     pricing = None
     if options.price_in is not None or options.price_out is not None:
         pricing = Pricing(options.price_in or 0.0, options.price_out or 0.0, options.currency)

@@ -90,7 +90,8 @@ def paper_for_answers(bank: Bank, blueprint: Blueprint, paper: str | int | None,
 
 def grade_sheet(exam: str | ExamEntry, bank: Bank | Path | str, answers: Answers, *,
                 edition: str | None = None, grader: str | None = None, bank_format: str | None = None,
-                paper: str | int | None = None) -> Report:
+                paper: str | int | None = None, elective: str | Sequence[str] | None = None,
+                year: int | None = None) -> Report:
     """Grade ``answers`` on ``bank`` under ``exam``'s pass rule.
 
     ``answers`` may be an :class:`AnswerSheet`, a path to a sheet CSV, a mapping id → mark, or a
@@ -104,6 +105,10 @@ def grade_sheet(exam: str | ExamEntry, bank: Bank | Path | str, answers: Answers
     A verdict is about one paper: a bank that holds several papers' items (a folder of five years)
     raises :class:`~examqa.banks.SeveralPapersError` naming them (and the one the sheet's ids belong
     to); ``paper`` (``"2020"``, ``"43회"``) grades one of them (:func:`examqa.banks.one_paper`).
+
+    ``elective`` names the elective sat (세무사, 공인노무사) when the bank holds several (default: the one
+    the sheet answers); ``year`` the exam year whose announced cut applies (rank exams; default: the
+    paper's year).
     """
     entry = get_exam(exam) if isinstance(exam, str) else exam
     if not isinstance(answers, AnswerSheet | str | Path | Mapping):
@@ -114,4 +119,5 @@ def grade_sheet(exam: str | ExamEntry, bank: Bank | Path | str, answers: Answers
     widths = mark_choices(entry.blueprint, loaded.questions, edition)
     marks = _marks(answers, loaded, widths)
     chosen = get_grader(grader) if grader is not None else entry.domain.grader
-    return score(entry.blueprint, loaded.questions, marks, edition=edition, grader=chosen)
+    return score(entry.blueprint, loaded.questions, marks, edition=edition, grader=chosen, elective=elective,
+                 year=year)

@@ -20,6 +20,7 @@ _EXPORTS = {
     "report_suite": "examqa.suite.run",
     "ModeReport": "examqa.suite.run",
     "MODES": "examqa.suite.run",
+    "SuiteHeadline": "examqa.suite.run",
     "SuiteReport": "examqa.suite.run",
     "SuiteRow": "examqa.suite.run",
 }
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the real names
     from examqa.suite.run import (
         MODES,
         ModeReport,
+        SuiteHeadline,
         SuiteReport,
         SuiteRow,
         aevaluate_suite,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the real names
 __all__ = [
     "MODES",
     "ModeReport",
+    "SuiteHeadline",
     "SuiteReport",
     "SuiteRow",
     "aevaluate_suite",

@@ -32,7 +32,7 @@ from examqa.banks import Bank, RoutedBank, bank_for_exam, one_paper, route_bank
 from examqa.comparison.models import PairComparison
 from examqa.errors import InputError
 from examqa.exams.plugins import registry
-from examqa.exams.report import Report
+from examqa.exams.report import Decision, Report
 from examqa.runs.options import Mode, SuiteOptions, validated
 from examqa.runs.runner import RunProgress, aevaluate, evaluate
 
@@ -55,7 +55,11 @@ class SuiteRow(BaseModel):
     exam: str
     exam_name: str
     mode: Mode
-    passed: bool
+    passed: bool = Field(description="A decided PASS under the law.")
+    decision: Decision = Field(default="fail", description="The law's decision (pass, fail, cut_unpublished, "
+                                                           "part_only): see Report.decision.")
+    paper_passed: bool | None = Field(default=None, description="The KMMLU-Pro paper's verdict under its own rule "
+                                                                "(--protocol kmmlu-pro); None otherwise.")
     complete: bool = Field(description="Every item has all its samples graded (nothing for --resume to do).")
     percent: float = Field(description="The total as the pass rule reads it (points %, or the mean).")
     weakest: str | None = Field(description="The subject (or merged 과락 group) closest to its floor.")
@@ -67,6 +71,22 @@ class SuiteRow(BaseModel):
     cost: float | None = None
     currency: str | None = None
     out: str = Field(description="The sub-run directory.")
+
+
+class SuiteHeadline(BaseModel):
+    """One mode's headline, as the KMMLU-Pro paper's table reads: passes under the law and under the paper's rule."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: Mode
+    exams: int
+    law: int = Field(description="Exams passed under the law (decided passes).")
+    undecided: dict[str, Decision] = Field(default_factory=dict, description="Exams the law's verdict is not "
+                                                                             "decided on, and why.")
+    paper: int | None = Field(default=None, description="Exams passed under the paper's own rule (kmmlu-pro).")
+    disagree: dict[str, str] = Field(default_factory=dict, description="Exams where the law's verdict and the "
+                                                                       "paper's differ: 'law FAIL, paper PASS'.")
+    text: str
 
 
 class SuiteReport(BaseModel):
@@ -83,7 +103,10 @@ class SuiteReport(BaseModel):
     modes: tuple[Mode, ...]
     results: tuple[ModeReport, ...] = Field(description="One full report per (exam, mode), with its mode.")
     rows: tuple[SuiteRow, ...]
-    passes: dict[str, str] = Field(description="Per mode: 'passes k of n'.")
+    passes: dict[str, str] = Field(description="Per mode: 'passes k of n', and under --protocol kmmlu-pro "
+                                               "'passes k of n (law) / m of n (paper's rule)'.")
+    headlines: dict[str, SuiteHeadline] = Field(default_factory=dict, description="Per mode: the counts behind "
+                                                                                  "passes, and where they differ.")
     unrouted: dict[str, int] = Field(default_factory=dict,
                                      description="Rows of licences no installed plugin provides, by name.")
     not_selected: dict[str, int] = Field(default_factory=dict,
@@ -165,8 +188,29 @@ def _suite_options(options: dict[str, Any]) -> SuiteOptions:
     return opts
 
 
+def _check_electives(opts: SuiteOptions, exams: Sequence[str]) -> None:
+    """Every name in --elective is an elective of some exam of the suite (a typo is an error, not ignored)."""
+    if opts.elective is None:
+        return
+    from examqa.exams.scoring import electives_of
+
+    names = [n.strip() for n in opts.elective.split(",") if n.strip()]
+    known = registry()
+    for name in names:
+        if not any(electives_of(known[e].blueprint, name) for e in exams):
+            raise InputError(f"--elective {name!r} is an elective of none of the exams run ({', '.join(exams)})",
+                             hint="see `examqa exams --detail` for each exam's electives")
+
+
 def _sub_options(opts: SuiteOptions, out: Path, mode: Mode) -> dict[str, Any]:
     base = opts.model_dump(exclude={"modes", "out", "resume", "thinking"}, exclude_unset=True)
+    if opts.elective is not None:  # one --elective list for every exam: each takes the names that are its own
+        from examqa.exams.scoring import electives_of
+
+        mine = electives_of(registry()[out.name].blueprint, opts.elective)
+        base.pop("elective")
+        if mine:
+            base["elective"] = ",".join(mine)
     sub = out / mode
     resume = opts.resume and (sub / "manifest.json").exists()
     return {**base, "thinking": mode == "reasoning", "out": sub, "resume": resume}
@@ -212,6 +256,7 @@ def evaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend:
     asked = resolve_exams(exams)
     banks, routed = _banks(asked, bank, opts.bank_format)
     _one_paper_each(banks, opts)
+    _check_electives(opts, list(banks))
     backend.open()  # a dead server or a missing model fails here, before the suite directory exists
     out = _prepare_out(opts, backend.info.model, list(banks), bank)
     results: list[ModeReport] = []
@@ -232,6 +277,7 @@ async def aevaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, b
     asked = resolve_exams(exams)
     banks, routed = _banks(asked, bank, opts.bank_format)
     _one_paper_each(banks, opts)
+    _check_electives(opts, list(banks))
     await backend.aopen()
     out = _prepare_out(opts, backend.info.model, list(banks), bank)
     jobs = [(exam, mode) for exam in banks for mode in opts.modes]
@@ -261,12 +307,39 @@ def _row(report: ModeReport, out: Path) -> SuiteRow:
     weakest, margin = _weakest(report)
     return SuiteRow(
         exam=report.exam, exam_name=report.exam_name, mode=report.mode, passed=report.passed,
+        decision=report.decision, paper_passed=report.paper.passed if report.paper is not None else None,
         complete=run is None or run.missing == 0, percent=report.total.percent, weakest=weakest,
         weakest_margin=margin, pass_probability=run.pass_probability if run else None,
         no_answer_rate=run.no_answer_rate if run else 0.0, truncated_rate=run.truncated_rate if run else 0.0,
         completion_tokens=run.completion_tokens if run else 0, cost=run.cost if run else None,
         currency=run.currency if run else None, out=str(out / report.exam / report.mode),
     )
+
+
+_UNDECIDED = {"cut_unpublished": "cut not published", "part_only": "part of a larger exam"}
+
+
+def headline(mode: Mode, rows: Sequence[SuiteRow]) -> SuiteHeadline:
+    """``passes N of n`` under the law; with the paper's verdicts, ``… (law) / M of n (paper's rule)`` and the
+    exams where the two differ (an undecided law verdict differs from a paper PASS)."""
+    n = len(rows)
+    law = sum(r.passed for r in rows)
+    undecided: dict[str, Decision] = {r.exam: r.decision for r in rows if r.decision in _UNDECIDED}
+    papers = [r.paper_passed for r in rows]
+    text = f"passes {law} of {n}"
+    if all(p is None for p in papers):
+        if undecided:
+            text += " (undecided: " + ", ".join(f"{e} — {_UNDECIDED[d]}" for e, d in undecided.items()) + ")"
+        return SuiteHeadline(mode=mode, exams=n, law=law, undecided=undecided, text=text)
+    paper = sum(bool(p) for p in papers)
+    word = {"pass": "PASS", "fail": "FAIL", "cut_unpublished": "undecided (cut not published)",
+            "part_only": "undecided (part of a larger exam)"}
+    disagree = {r.exam: f"law {word[r.decision]}, paper {'PASS' if r.paper_passed else 'FAIL'}" for r in rows
+                if r.paper_passed is not None and r.passed != r.paper_passed}
+    text = f"passes {law} of {n} (law) / {paper} of {n} (paper's rule)"
+    if disagree:
+        text += "; they differ on " + ", ".join(f"{e} ({why})" for e, why in disagree.items())
+    return SuiteHeadline(mode=mode, exams=n, law=law, undecided=undecided, paper=paper, disagree=disagree, text=text)
 
 
 def _finish(results: list[ModeReport], banks: dict[str, Bank], routed: RoutedBank | None, opts: SuiteOptions,
@@ -284,10 +357,8 @@ def _assemble(results: list[ModeReport], *, exams: Sequence[str], modes: Sequenc
     from examqa.comparison.runs import compare
 
     rows = tuple(_row(r, out) for r in results)
-    passes = {}
-    for mode in modes:
-        mine = [r for r in rows if r.mode == mode]
-        passes[mode] = f"passes {sum(r.passed for r in mine)} of {len(mine)}"
+    headlines = {mode: headline(mode, [r for r in rows if r.mode == mode]) for mode in modes}
+    passes = {mode: h.text for mode, h in headlines.items()}
     comparisons: dict[str, PairComparison] = {}
     if set(MODES) <= set(modes):
         for exam in exams:
@@ -297,8 +368,9 @@ def _assemble(results: list[ModeReport], *, exams: Sequence[str], modes: Sequenc
                 comparisons[exam] = pair.pairs[0]
     report = SuiteReport(
         model=model, backend=backend, protocol=protocol, bank=bank, exams=tuple(exams), modes=tuple(modes),
-        results=tuple(results), rows=rows, passes=passes, unrouted=unrouted, not_selected=not_selected,
-        mode_comparisons=comparisons, incomplete=sum(not r.complete for r in rows) + never_started, out=str(out),
+        results=tuple(results), rows=rows, passes=passes, headlines=headlines, unrouted=unrouted,
+        not_selected=not_selected, mode_comparisons=comparisons,
+        incomplete=sum(not r.complete for r in rows) + never_started, out=str(out),
     )
     for name, text in (("suite-report.json", report.model_dump_json(indent=2)),
                        ("suite-report.md", report.to_markdown()), ("suite-report.html", report.to_html())):
