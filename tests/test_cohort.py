@@ -25,7 +25,7 @@ from examqa.exams.plugins import Domain, ExamEntry, registry
 from examqa.exams.report import ItemResult
 from examqa.exams.scoring import score
 from helpers import LOSS_ADJUSTER_DATA
-from test_topass import brute_force, cases, draw_marks
+from test_topass import brute_force, cases, draw_marks, ranked_cases
 
 
 def simulated_cells(questions: Sequence[Question], n: int, seed: int) -> list[tuple[str, list[str]]]:
@@ -72,13 +72,14 @@ def assert_matches_single_sheets(cohort: Cohort, reports: dict[str, examqa.Repor
     for name, alone in reports.items():
         mine = cohort.result(name)
         assert mine.passed == alone.passed, name
+        assert mine.decision == alone.decision, name
         assert mine.points == {s.name: s.points for s in alone.subjects}, name
         assert mine.to_pass == alone.to_pass, name
         assert mine.total_points == alone.total.points
         assert mine.percent == pytest.approx(alone.total.percent, abs=1e-3)
         floor_ok = all(s.passed for s in alone.subjects)
-        assert (mine.failed_by is None) == alone.passed
-        if not alone.passed:
+        assert (mine.failed_by is None) == (alone.decision != "fail")
+        if alone.decision == "fail":
             assert mine.failed_by == ("both" if not (floor_ok or alone.total.passed) else
                                       "floor" if not floor_ok else "total")
 
@@ -212,3 +213,84 @@ def test_random_exams_match_score(case: tuple[Blueprint, list[Question], list[di
     bank = Bank(questions=tuple(questions), origin={}, format="native", files=())
     cohort = grade_cohort(entry, bank, [(f"s{i}", m) for i, m in enumerate(sheets)])
     assert_matches_single_sheets(cohort, {f"s{i}": score(blueprint, questions, m) for i, m in enumerate(sheets)})
+
+
+@st.composite
+def ranked_cohorts(draw: st.DrawFn) -> tuple[Blueprint, list[Question], list[dict[str, Marks]]]:
+    blueprint, questions, first = draw(ranked_cases())
+    rest = [draw_marks(draw, questions) for _ in range(draw(st.integers(0, 12)))]
+    return blueprint, questions, [first, *rest]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ranked_cohorts())
+def test_random_rank_exams_match_score(case: tuple[Blueprint, list[Question], list[dict[str, Marks]]]) -> None:
+    """A rank rule with the year's cut, without it, and without a statutory total line: as ``score`` decides."""
+    test_random_exams_match_score.hypothesis.inner_test(case)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------- the fourteen licences
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "exams" / "samples"
+
+
+@pytest.mark.parametrize("exam", sorted(registry()))
+def test_every_licence_cohort_on_its_sample_paper_matches_each_sheet_alone(exam: str) -> None:
+    """Every rule kind, elective and merged group of the fourteen: the class graded at once is each sheet alone."""
+    entry = registry()[exam]
+    bank = load_bank(SAMPLES / "papers" / f"{exam}.jsonl")
+    questions = bank.questions
+    electives = {n for names in entry.blueprint.edition().electives.values() for n in names}
+    sat = [n for names in entry.blueprint.edition().electives.values() for n in names[-1:]]
+    rng = random.Random(exam)
+    students = []
+    for s in range(60):
+        cells = {}
+        for q in questions:
+            spec = entry.blueprint.edition().subject(q.subject)
+            if spec is not None and spec.name in electives and spec.name not in sat:
+                continue  # the class sat the last-listed elective; the others are left blank
+            r = rng.random()
+            cells[q.id] = (str(min(q.accepted)) if r < 0.3 + s / 100 else "" if r < 0.35 + s / 100
+                           else f"1;{len(q.choices)}" if r < 0.4 + s / 100 else str(rng.randint(1, len(q.choices))))
+        students.append((f"학생{s:02d}", cells))
+    cohort = grade_cohort(entry, bank, students)
+    # a sheet alone that leaves its elective blank cannot say which it sat: the class's is named
+    reports = {name: score(entry.blueprint, questions, cohort.marks(name), grader=entry.domain.grader,
+                           elective=sat or None) for name, _ in students}
+    assert_matches_single_sheets(cohort, reports)
+    assert cohort.summary.electives == tuple(sat)
+    decisions = {r.decision for r in reports.values()}
+    if entry.blueprint.pass_rule.kind == "part":
+        assert decisions == {"part_only"} and cohort.summary.undecided == 60 and cohort.summary.passed == 0
+        assert all(cohort.result(n).to_pass is None for n, _ in students)
+    else:
+        assert decisions <= {"pass", "fail", "cut_unpublished"}
+        assert cohort.summary.undecided == sum(d == "cut_unpublished" for d in (r.decision for r in reports.values()))
+    # the per-student JSON is the sheet's own report, less the items
+    first = students[0][0]
+    assert cohort.student_json(first) == {"student": first,
+                                          **reports[first].model_dump(mode="json", exclude={"items"})}
+
+
+def test_a_class_answering_different_electives_is_graded_one_elective_at_a_time() -> None:
+    entry = registry()["tax-accountant"]
+    qs = synthetic({"재정학": 4, "세법학개론": 4, "회계학개론": 4, "상법(회사편)": 4, "민법(총칙)": 4, "행정소송법": 4},
+                   year=2024)
+    def sheet(elective: str) -> dict[str, str]:
+        return {q.id: str(min(q.accepted)) for q in qs if q.subject in ("재정학", "세법학개론", "회계학개론", elective)}
+    rows = [("갑", sheet("민법(총칙)")), ("을", sheet("상법(회사편)")), ("병", sheet("민법(총칙)"))]
+    bank = Bank(questions=tuple(qs), origin={}, format="native", files=())
+    with pytest.raises(examqa.InputError, match=r"different electives .*상법\(회사편\) 1, 민법\(총칙\) 2"):
+        grade_cohort(entry, bank, rows)
+    with pytest.raises(examqa.InputError, match="'을' answers the elective 상법\\(회사편\\), not 민법\\(총칙\\)"):
+        grade_cohort(entry, bank, rows, elective="민법(총칙)")
+    civil = grade_cohort(entry, bank, rows, elective="민법", skip_bad=True)
+    assert civil.students == ("갑", "병") and [b.student for b in civil.summary.bad] == ["을"]
+    assert civil.summary.electives == ("민법(총칙)",) and civil.summary.passed == 2
+    assert civil.report("갑").electives == ("민법(총칙)",)
+    commercial = grade_cohort(entry, bank, rows, elective="상법(회사편)", skip_bad=True)
+    assert commercial.students == ("을",)
+    alone = grade_cohort(entry, bank, rows[:1])  # one elective answered across the class: that one
+    assert alone.summary.electives == ("민법(총칙)",)

@@ -24,8 +24,11 @@ from examqa.prompts.protocols import render_item
 from examqa.prompts.templates import load_prompts, load_subject_kinds, prompts_for
 from examqa.reading.parse import parse_response
 
-DOMAINS = ("medicine", "dentistry", "herbal-pharmacy", "customs", "appraisal", "loss-adjusting")
-EXAMS = ("physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster")
+DOMAINS = ("medicine", "dentistry", "herbal-pharmacy", "customs", "appraisal", "loss-adjusting", "bar",
+           "judicial-scrivening", "labor-law", "patent", "accounting", "taxation", "korean-medicine", "pharmacy")
+EXAMS = ("physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster", "lawyer",
+         "judicial-scrivener", "labor-attorney", "patent-attorney", "cpa", "tax-accountant", "korean-medicine-doctor",
+         "pharmacist")
 
 # The line each feature adds, and the domains whose template renders it.
 LINES = {
@@ -35,6 +38,8 @@ LINES = {
     "vignette": "임상 증례 문항입니다",
     "law": "법령 문항입니다",
     "calculation": "계산 문항입니다",
+    "science": "자연과학 문항입니다",
+    "hanja": "이 문항에는 한자 용어",
 }
 ALL = frozenset(DOMAINS)
 RENDERED_IN = {
@@ -42,8 +47,11 @@ RENDERED_IN = {
     "combination": ALL,
     "law": ALL,
     "extended": frozenset({"medicine", "dentistry"}),
-    "vignette": frozenset({"medicine", "dentistry"}),
-    "calculation": frozenset({"customs", "appraisal", "loss-adjusting"}),
+    "vignette": frozenset({"medicine", "dentistry", "korean-medicine", "pharmacy"}),
+    "calculation": frozenset({"customs", "appraisal", "loss-adjusting", "labor-law", "patent", "accounting",
+                              "taxation", "pharmacy"}),
+    "science": frozenset({"patent"}),
+    "hanja": frozenset({"korean-medicine"}),
 }
 
 
@@ -121,6 +129,58 @@ CASES = [
     Case("cannot-person", "'할 수 없는 자' is a negative ask", "loss-adjuster",
          q("보험업법", "「보험업법」상 모집을 할 수 없는 자는?", ["가", "나", "다", "라"]),
          frozenset({"negative", "law"})),
+    # the eight licences added for KMMLU-Pro's table
+    Case("bar-law-year", "bar exam: law and case law dated to the item's year", "lawyer",
+         q("민사법", "「민법」상 착오로 인한 의사표시에 관한 설명으로 옳은 것은? (다툼이 있는 경우 판례에 의함)",
+           year=2025),
+         frozenset({"law"})),
+    Case("registry-law", "judicial scrivener: registry law under the rules and practice of its year",
+         "judicial-scrivener",
+         q("부동산등기법", "「부동산등기법」상 등기신청에 관한 설명으로 옳지 않은 것은?", year=2024),
+         frozenset({"law", "negative"})),
+    Case("labor-insurance", "labour attorney: social insurance law whose amounts change yearly", "labor-attorney",
+         q("사회보험법", "「고용보험법」상 구직급여에 관한 설명으로 옳은 것은?", year=2024), frozenset({"law"})),
+    Case("labor-econ-calc", "labour attorney: the economics elective computes", "labor-attorney",
+         q("경제학원론", "수요곡선이 Q = 100 − 2P일 때 P = 20에서 수요의 가격탄력성은?",
+           ["0.5", "0.67", "1", "1.5", "2"]),
+         frozenset({"calculation"})),
+    Case("labor-business", "labour attorney: the business elective is conceptual", "labor-attorney",
+         q("경영학개론", "다음 중 마케팅 믹스(4P)에 해당하지 않는 것은?", ["제품", "가격", "유통", "촉진", "인사"]),
+         frozenset({"negative"})),
+    Case("science-calc", "patent attorney: a physics item computes in SI units", "patent-attorney",
+         q("자연과학개론", "질량 2 kg인 물체에 6 N의 힘이 작용할 때 가속도의 크기는?",
+           ["1 m/s²", "2 m/s²", "3 m/s²", "4 m/s²", "12 m/s²"]), frozenset({"science", "calculation"})),
+    Case("science-concept", "patent attorney: a biology item is science without a calculation", "patent-attorney",
+         q("자연과학개론", "다음 중 원핵생물에 해당하는 것은?", ["효모", "대장균", "아메바", "짚신벌레", "곰팡이"]),
+         frozenset({"science"})),
+    Case("patent-law", "patent attorney: industrial property law dated to the year", "patent-attorney",
+         q("산업재산권법", "「특허법」상 특허권의 존속기간에 관한 설명으로 옳은 것은?", year=2025), frozenset({"law"})),
+    Case("cpa-accounting", "CPA: accounting computes in won with the stem's rounding", "cpa",
+         q("회계학", "20X1년 ㈜가나의 당기순이익은 얼마인가? (단, 원 미만은 절사한다)",
+           ["₩1,000", "₩1,200", "₩1,400", "₩1,600", "₩1,800"], year=2025), frozenset({"calculation"})),
+    Case("cpa-tax", "CPA: tax law that computes, under the year's tax law", "cpa",
+         q("세법개론", "다음 자료에 의하여 계산한 부가가치세 납부세액은 얼마인가?",
+           ["₩100,000", "₩200,000", "₩300,000", "₩400,000", "₩500,000"], year=2025),
+         frozenset({"law", "calculation"})),
+    Case("tax-public-finance", "tax accountant: public finance computes", "tax-accountant",
+         q("재정학", "다음 조건에서 조세의 초과부담은 얼마인가?", ["10", "20", "30", "40", "50"]),
+         frozenset({"calculation"})),
+    Case("tax-law-year", "tax accountant: tax law under the year's statutes", "tax-accountant",
+         q("세법학개론", "「소득세법」상 거주자의 종합소득에 관한 설명으로 옳은 것은?", year=2024), frozenset({"law"})),
+    Case("kmd-hanja", "Korean medicine: terms written in Chinese characters", "korean-medicine-doctor",
+         q("본초학", "인삼(人蔘)의 효능으로 옳은 것은?"), frozenset({"hanja"})),
+    Case("kmd-vignette", "Korean medicine: a clinical vignette (pattern first)", "korean-medicine-doctor",
+         q("내과학Ⅰ", "52세 남자가 마른기침과 오후 미열을 호소한다. 가장 적절한 치법은?"), frozenset({"vignette"})),
+    Case("kmd-law", "Korean medicine: the health-law subject", "korean-medicine-doctor",
+         q("보건의약관계법규", "「의료법」상 한의사의 의무로 옳은 것은?", year=2025), frozenset({"law"})),
+    Case("pharmacy-dose", "pharmacy: a dose computed in the item's units", "pharmacist",
+         q("임상·실무약학Ⅱ", "체중 60 kg인 환자에게 5 mg/kg을 투여할 때 1회 투여량은 얼마인가?",
+           ["60 mg", "120 mg", "300 mg", "500 mg", "600 mg"]), frozenset({"calculation"})),
+    Case("pharmacy-vignette", "pharmacy: a patient case", "pharmacist",
+         q("임상·실무약학Ⅰ", "68세 여자가 심방세동으로 와파린을 복용 중이다. 가장 적절한 복약 지도는?"),
+         frozenset({"vignette"})),
+    Case("pharmacy-law", "pharmacy: the pharmaceutical affairs law", "pharmacist",
+         q("보건·의약관계법규", "「약사법」상 약국 개설에 관한 설명으로 옳은 것은?", year=2025), frozenset({"law"})),
 ]
 CASE = {c.key: c for c in CASES}
 
@@ -146,7 +206,7 @@ def test_each_notice_line_appears_exactly_for_the_items_that_need_it(case: Case)
 
 @pytest.mark.parametrize("case", CASES, ids=[c.why for c in CASES])
 def test_every_template_renders_its_lines_for_the_same_item(case: Case) -> None:
-    # The same item under each of the six templates: the lines differ exactly where the templates do.
+    # The same item under each of the fourteen templates: the lines differ exactly where the templates do.
     base = case.question
     for exam in EXAMS:
         entry = get_exam(exam)
@@ -156,7 +216,7 @@ def test_every_template_renders_its_lines_for_the_same_item(case: Case) -> None:
         user = load_prompts(entry.domain.prompts).render(entry.blueprint, item)[-1]["content"]
         feats = item_features(item)  # no subject kinds: only what the text itself shows
         shown = {"negative": feats.negative is not None, "combination": feats.combination,
-                 "extended": feats.extended_matching, "vignette": feats.vignette}
+                 "extended": feats.extended_matching, "vignette": feats.vignette, "hanja": feats.hanja is not None}
         for feature, has in shown.items():
             assert (LINES[feature] in user) == (has and domain in RENDERED_IN[feature]), (feature, domain)
 
@@ -193,20 +253,59 @@ def test_extended_matching_line_counts_the_options() -> None:
     assert "선택지가 8개인 R형" in user_turn("r-vignette")
 
 
-# ------------------------------------------------------------------------------------ the six templates
+def test_year_dated_law_lines_name_what_changes_each_year() -> None:
+    assert "2025년 시험 시행일 당시 시행 중인 법령과 그때까지 선고된 판례" in user_turn("bar-law-year")
+    assert "등기·공탁 예규" in user_turn("registry-law")
+    labor = user_turn("labor-insurance")
+    assert "2024년 시험 시행일 당시" in labor and "해마다 바뀌는 금액" in labor
+    for key in ("tax-law-year", "cpa-tax"):
+        assert "세법은 해마다 개정되므로" in user_turn(key), key
 
 
-def test_six_templates_differ_and_name_their_own_laws() -> None:
+def test_computation_lines_of_the_accounting_and_pharmacy_domains() -> None:
+    cpa = user_turn("cpa-accounting")
+    assert "같은 단위(₩)로" in cpa and "끝수는 문제에 적힌 대로(원 미만은 절사한다)" in cpa and "원(₩) 단위" in cpa
+    assert "세액은 원 단위로" in user_turn("tax-public-finance")
+    assert "mg/kg" in user_turn("pharmacy-dose")
+
+
+def test_science_and_hanja_lines() -> None:
+    assert "SI 단위" in user_turn("science-calc") and "SI 단위" in user_turn("science-concept")
+    assert "한자 용어(人蔘 등)" in user_turn("kmd-hanja")
+    assert "변증을 먼저 정한 뒤" in user_turn("kmd-vignette")
+
+
+@pytest.mark.parametrize(("stem", "choices", "term"), [
+    ("인삼(人蔘)의 효능은?", ["가", "나"], "人蔘"),
+    ("다음 처방의 구성은?", ["補中益氣湯", "六味地黃湯"], "補中益氣湯"),
+    ("단(單) 한 글자는 용어가 아니다", ["가", "나"], None),
+    ("한자가 없는 문항", ["가", "나"], None),
+])
+def test_hanja_term(stem: str, choices: list[str], term: str | None) -> None:
+    assert item_features(q("본초학", stem, choices)).hanja == term
+
+
+def test_items_labelled_by_a_merged_group_take_its_subjects_kinds() -> None:
+    pharmacy = load_prompts(prompts_dir() / "pharmacy")
+    assert "calculation" in pharmacy.kinds_for(get_exam("pharmacist").blueprint, q("임상실무약학", "용량은?"))
+    dentistry = load_prompts(prompts_dir() / "dentistry")
+    assert dentistry.kinds_for(get_exam("dentist").blueprint, q("소아치과학/치과교정학", "옳은 것은?")) == frozenset()
+
+
+# ------------------------------------------------------------------------------------ the fourteen templates
+
+
+def test_fourteen_templates_differ_and_name_their_own_laws() -> None:
     users = {d: (prompts_dir() / d / "user.j2").read_bytes() for d in DOMAINS}
-    assert len(set(users.values())) == 6
+    assert len(set(users.values())) == len(DOMAINS)
     law_item = q("__law__", "「가나법」상 옳은 것은?", year=2024)
     lines = set()
     for exam in EXAMS:
         entry = get_exam(exam)
         user = load_prompts(entry.domain.prompts).render(entry.blueprint, law_item)[-1]["content"]
         lines.add(next(line for line in user.splitlines() if line.startswith(LINES["law"])))
-    # the three medical exams share 보건의약관계법규 (the herbal one names 약사법); the others name their own
-    assert len(lines) == 5
+    # physician and dentist share 보건의약관계법규 (the herbal one names 약사법); the others name their own
+    assert len(lines) == len(EXAMS) - 1
 
 
 @pytest.mark.parametrize("exam", EXAMS)

@@ -212,3 +212,94 @@ def test_the_async_suite_runs_every_exam_and_mode_at_once_with_the_same_result(t
                            out=tmp_path / "sync")
     assert [r.model_dump(exclude={"out"}) for r in together.rows] == [r.model_dump(exclude={"out"}) for r in alone.rows]
     assert together.passes == alone.passes
+
+
+# ------------------------------------------------------------------------------ the fourteen licences
+
+KMMLU_PRO_SUBJECTS = {  # the dataset's subject strings by licence (research 13, two public loaders agree)
+    "법무사": ["헌법", "상법", "민법", "가족관계의등록등에관한법률", "민사집행법", "상업등기법및비송사건절차법",
+             "부동산등기법", "공탁법"],
+    "변호사": ["공법", "형사법", "민사법"],
+    "공인노무사": ["노동법1", "노동법2", "민법", "사회보험법", "경영학개론", "경제학원론"],
+    "변리사": ["산업재산권법", "민법개론", "자연과학개론"],
+    "공인회계사": ["경영학", "경제원론", "상법", "세법개론", "회계학"],
+    "세무사": ["재정학", "세법학개론", "회계학개론", "상법", "민법", "행정소송법"],
+    "관세사": ["관세법개론", "무역영어", "내국소비세법", "회계학"],
+    "손해사정사": ["보험업법", "보험계약법", "손해사정이론"],
+    "감정평가사": ["민법", "경제학원론", "부동산학원론", "감정평가관계법규", "회계학"],
+    "한의사": ["내과학1", "내과학2", "침구학", "외과학", "신경정신과학", "안이비인후과학", "부인과학", "소아과학",
+             "예방의학", "한방생리학", "본초학", "보건의약관계법규"],
+    "치과의사": ["치과보존학", "치과보철학", "구강악안면외과학", "소아치과학/치과교정학",
+              "영상치의학/구강내과학/구강병리학", "치주과학/구강보건학", "치과재료학/구강생물학", "보건의약관계법규"],
+    "약사": ["생명약학", "산업약학", "임상실무약학", "보건의약관계법규"],
+    "한약사": ["한약학기초", "한약학 응용", "보건의약관계법규"],
+    "의사": ["의학총론", "의학각론", "보건의약관계법규"],
+}
+
+
+def kmmlu_pro_file(path: Path, per_subject: int = 3) -> Path:
+    rows = []
+    for licence, subjects in KMMLU_PRO_SUBJECTS.items():
+        for subject in subjects:
+            for n in range(per_subject):
+                rows.append({"id": f"{licence}-{subject}-{n}", "question": f"{licence} {subject} 시험용 문항 {n}",
+                             "options": ["가", "나", "다", "라", "마"], "solution": "1", "subject": subject,
+                             "license_name": licence})
+    rows.append({"id": "nurse-1", "question": "간호사 문항", "options": ["가", "나", "다", "라"], "solution": "2",
+                 "subject": "기본간호학", "license_name": "간호사"})
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def two_thirds_right(request: GenRequest) -> str:
+    """Right on the first two of every subject's three items (about 67 %): 40/60 passes, a high cut fails."""
+    n = int(request.key.rsplit("#", 1)[0].rsplit("-", 1)[1])
+    return "</think>정답: A" if n < 2 else "</think>정답: B"
+
+
+def test_a_kmmlu_pro_file_of_all_fourteen_licences_reads_like_the_papers_table(tmp_path: Path) -> None:
+    bank = kmmlu_pro_file(tmp_path / "kmmlu-pro.jsonl")
+    routed = examqa.route_bank(bank)
+    assert len(routed.banks) == 14 and routed.unrouted == {"간호사": 1} and not routed.unknown_subjects
+    backend = examqa.backend("scripted", script=two_thirds_right)
+    report = evaluate_suite("all", bank, backend, protocol="kmmlu-pro", out=tmp_path / "out", year=2024)
+    assert len(report.rows) == 14 and report.unrouted == {"간호사": 1}
+    by_exam = {r.exam: r for r in report.rows}
+    # under the law: the bar's multiple-choice part decides nothing; the 2024 cuts (76.66, 384.5 of 550, 60.0)
+    # fail a 67 % paper that the paper's 40/60 passes; 법무사's paper rule floors every law (67 % ≥ 40 %)
+    assert by_exam["lawyer"].decision == "part_only" and by_exam["lawyer"].paper_passed is True  # 66.7 ≥ 54.22
+    assert by_exam["patent-attorney"].decision == "fail" and by_exam["patent-attorney"].paper_passed is True
+    assert by_exam["cpa"].decision == "fail" and by_exam["cpa"].paper_passed is True
+    assert by_exam["judicial-scrivener"].decision == "pass" and by_exam["judicial-scrivener"].paper_passed is True
+    assert by_exam["customs-broker"].decision == "pass" and by_exam["customs-broker"].paper_passed is True
+    headline = report.headlines["reasoning"]
+    assert (headline.law, headline.paper, headline.exams) == (11, 14, 14)
+    assert set(headline.disagree) == {"lawyer", "patent-attorney", "cpa"}
+    assert report.passes["reasoning"] == (
+        "passes 11 of 14 (law) / 14 of 14 (paper's rule); they differ on cpa (law FAIL, paper PASS), "
+        "lawyer (law undecided (part of a larger exam), paper PASS), patent-attorney (law FAIL, paper PASS)")
+    md = (tmp_path / "out" / "suite-report.md").read_text(encoding="utf-8")
+    html = (tmp_path / "out" / "suite-report.html").read_text(encoding="utf-8")
+    assert "passes 11 of 14 (law) / 14 of 14 (paper's rule)" in md and "paper PASS" in md
+    assert "passes 11 of 14 (law) / 14 of 14 (paper&#x27;s rule)" in html
+    # every report carries the paper's verdict beside the law's; electives default to the first listed
+    tax = next(r for r in report.results if r.exam == "tax-accountant")
+    assert tax.paper is not None and tax.electives == ("상법(회사편)",)
+    assert any("graded on the elective 상법(회사편)" in n for n in tax.notes)
+    dentist = next(r for r in report.results if r.exam == "dentist")
+    assert {g.name for g in dentist.groups} == {"소아치과학·치과교정학", "영상치의학·구강내과학·구강병리학",
+                                                 "치주과학·구강보건학", "치과재료학·구강생물학"}
+
+
+def test_without_a_year_rank_exams_are_undecided_and_the_headline_names_them(tmp_path: Path) -> None:
+    bank = kmmlu_pro_file(tmp_path / "kmmlu-pro.jsonl", per_subject=1)
+    backend = examqa.backend("scripted", default="</think>정답: 1")
+    report = evaluate_suite("all", bank, backend, out=tmp_path / "out", elective="민법,경제학원론")
+    undecided = report.headlines["reasoning"].undecided
+    assert undecided == {"cpa": "cut_unpublished", "judicial-scrivener": "cut_unpublished",
+                         "lawyer": "part_only", "patent-attorney": "cut_unpublished"}
+    assert report.passes["reasoning"].startswith("passes 10 of 14 (undecided: ")
+    electives = {r.exam: r.electives for r in report.results if r.electives}
+    assert electives == {"tax-accountant": ("민법(총칙)",), "labor-attorney": ("경제학원론",)}
+    with pytest.raises(examqa.InputError, match="'회계원리' is an elective of none"):
+        evaluate_suite("all", bank, backend, out=tmp_path / "again", elective="회계원리")

@@ -16,16 +16,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from examqa.exams.grading import ItemStatus
-from examqa.exams.models import Blueprint, Edition, FloorGroup, Marks, PassRule, Question, SubjectSpec
+from examqa.exams.models import Blueprint, Cut, Edition, FloorGroup, Marks, PassRule, Question, Source, SubjectSpec
 from examqa.exams.plugins import registry
 from examqa.exams.report import Report
 from examqa.exams.scoring import score
 from examqa.exams.topass import PassFrame, fewest_to_pass, to_pass_line
 
 
+def reached(report: Report) -> bool:
+    """What ``to_pass`` counts toward: a PASS, or — a rank exam without the year's cut — eligibility."""
+    return report.decision in ("pass", "cut_unpublished")
+
+
 def brute_force(blueprint: Blueprint, questions: Sequence[Question], marks: Mapping[str, Marks],
                 **kw: object) -> int | None:
-    """The fewest items to turn correct (marked with their lowest accepted choice) so that ``score`` passes."""
+    """The fewest items to turn correct (marked with their lowest accepted choice) so that ``score`` passes
+    (or, on a rank exam whose cut is not published, so that every statutory line is met)."""
     base = score(blueprint, questions, marks, **kw)  # type: ignore[arg-type]
     open_items = [i.id for i in base.items if i.status != "correct"]
     by_id = {q.id: q for q in questions}
@@ -34,7 +40,7 @@ def brute_force(blueprint: Blueprint, questions: Sequence[Question], marks: Mapp
             trial = dict(marks)
             for qid in chosen:
                 trial[qid] = (min(by_id[qid].accepted),)
-            if score(blueprint, questions, trial, **kw).passed:  # type: ignore[arg-type]
+            if reached(score(blueprint, questions, trial, **kw)):  # type: ignore[arg-type]
                 return k
     return None
 
@@ -126,6 +132,45 @@ def test_to_pass_is_the_brute_force_minimum(case: tuple[Blueprint, list[Question
     assert score(blueprint, questions, apply_way(questions, report, marks)).passed
     if report.passed:
         assert report.to_pass.items == 0 and report.to_pass.by_subject == {}
+
+
+CUT_MEANS = (Fraction(55), Fraction(60), Fraction(125, 2), Fraction(7666, 100), Fraction(200, 3), Fraction(70))
+
+
+@st.composite
+def ranked_cases(draw: st.DrawFn) -> tuple[Blueprint, list[Question], dict[str, Marks]]:
+    """``cases()`` under a rank rule: the year's cut published or not, with or without a statutory total line."""
+    blueprint, questions, marks = draw(cases())
+    kind = draw(st.sampled_from(["cut", "no-cut", "floors-only-cut", "floors-only-no-cut"]))
+    cut_year = 2024 if kind in ("cut", "floors-only-cut") else 2023  # the paper is of 2024
+    cut = Cut(year=cut_year, mean=draw(st.sampled_from(CUT_MEANS)), source="s")
+    rule = blueprint.pass_rule.model_copy(update={
+        "kind": "rank", "cuts": (cut,),
+        "total_percent": Fraction(0) if kind.startswith("floors-only") else blueprint.pass_rule.total_percent})
+    blueprint = blueprint.model_copy(update={"pass_rule": rule, "sources": (Source(id="s", title="t"),)})
+    return blueprint, [q.model_copy(update={"year": 2024}) for q in questions], marks
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ranked_cases())
+def test_to_pass_reaches_the_cut_or_eligibility_in_the_brute_force_minimum(
+        case: tuple[Blueprint, list[Question], dict[str, Marks]]) -> None:
+    blueprint, questions, marks = case
+    report = score(blueprint, questions, marks)
+    expected = brute_force(blueprint, questions, marks)
+    assert report.to_pass is not None and expected is not None
+    assert report.to_pass.items == expected
+    assert report.to_pass.target == ("cut" if report.total.cut is not None else "eligible")
+    assert reached(score(blueprint, questions, apply_way(questions, report, marks)))
+    # without the year's cut nothing is ever a PASS; with it, PASS is exactly: floors, and the cut (이상)
+    if report.total.cut is None:
+        assert not report.passed and report.decision in ("fail", "cut_unpublished")
+    else:
+        floors = all(s.passed for s in report.subjects)
+        measure = (sum((s.points * 100 / s.max_points for s in report.subjects), Fraction(0)) / len(report.subjects)
+                   if report.total.basis == "subject_mean" else report.total.points * 100 / report.total.max_points)
+        line = max(report.total.cut.percent, blueprint.pass_rule.total_percent)
+        assert report.passed is (floors and measure >= line)
 
 
 # ------------------------------------------------------------------------------------------- real exams

@@ -286,13 +286,16 @@ class Cut(_Input):
 
     @property
     def published(self) -> str:
-        """The cut as the announcement wrote it (``76.66 (mean)``, ``384.5 / 550 points``)."""
-        from examqa.exams.scoring import format_points
-
+        """The cut as the announcement wrote it (``76.66 (mean of 100)``, ``384.5 / 550 points``)."""
         if self.mean is not None:
-            return f"{format_points(self.mean)} (mean of 100)"
+            return f"{_decimal(self.mean)} (mean of 100)"
         assert self.points is not None and self.of_points is not None
-        return f"{format_points(self.points)} / {format_points(self.of_points)} points"
+        return f"{_decimal(self.points)} / {_decimal(self.of_points)} points"
+
+
+def _decimal(value: Fraction) -> str:
+    """A published figure as it was written: 60, 76.66, 384.5 (they are terminating decimals)."""
+    return str(value.numerator) if value.denominator == 1 else repr(float(value))
 
 
 RuleKind = Literal["absolute", "rank", "part"]

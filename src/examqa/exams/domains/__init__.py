@@ -1,4 +1,7 @@
-"""The built-in domain plugins (fourteen exams, one domain each). Each registers through the ``examqa.plugins`` entry-point group."""
+"""The built-in domain plugins: fourteen exams, one domain each.
+
+Each registers through the ``examqa.plugins`` entry-point group.
+"""
 
 from __future__ import annotations
 
