@@ -33,18 +33,22 @@ demo: $(STAMP)
 	$(BIN)/python bench/cohort.py simulate $(DEMO)/class.csv --students 300 --plant-key 017:3 $(DEMO)/bank-wrong-key.jsonl
 	$(BIN)/examqa grade loss-adjuster --bank $(DEMO)/bank-wrong-key.jsonl --answers $(DEMO)/class.csv \
 		--html $(DEMO)/cohort.html --csv-out $(DEMO)/students.csv
-	@echo; echo "== The suite: six sample papers x both modes of the tiny RANDOM-WEIGHT EXAONE-4.0 model =="
-	@echo "   (it demonstrates the pipeline — prompts, both modes, parsing, run store, reports — not a score)"
+	@echo; echo "== The suite: the fourteen sample papers, the tiny RANDOM-WEIGHT EXAONE-4.0 model, KMMLU-Pro's protocol =="
+	@echo "   (it demonstrates the pipeline — prompts, parsing, run store, reports, the law's verdict beside the"
+	@echo "   paper's rule — not a score)"
 	$(BIN)/examqa grade all --bank exams/samples/papers --model "$$($(BIN)/examqa tiny-model)" \
-		--modes reasoning,non-reasoning --max-new-tokens 48 --seed 7 --out $(DEMO)/suite
+		--protocol kmmlu-pro --max-new-tokens 48 --seed 7 --out $(DEMO)/suite
 	@echo; echo "== What reasoning changed on one exam, and whether it is real =="
-	$(BIN)/examqa compare $(DEMO)/suite/customs-broker/non-reasoning $(DEMO)/suite/customs-broker/reasoning \
+	$(BIN)/examqa grade customs-broker --bank exams/samples/papers \
+		--model "$$($(BIN)/examqa tiny-model)" --protocol kmmlu-pro --no-thinking --max-new-tokens 48 --seed 7 \
+		--out $(DEMO)/customs-non-reasoning > /dev/null
+	$(BIN)/examqa compare $(DEMO)/customs-non-reasoning $(DEMO)/suite/customs-broker/reasoning \
 		--html $(DEMO)/compare.html
 	@echo; echo "Reports: $(DEMO)/suite/suite-report.html, $(DEMO)/cohort.html, $(DEMO)/compare.html"
 	@echo "The real thing (a GPU, the weights from the Hub):"
 	@echo "  examqa grade all --bank kmmlu-pro.jsonl --model LGAI-EXAONE/EXAONE-4.0-32B --modes reasoning,non-reasoning"
 	@echo "  examqa grade all --bank kmmlu-pro.jsonl --backend openai --base-url http://127.0.0.1:8000/v1 --model exaone \\"
-	@echo "      --protocol kmmlu-pro --modes reasoning,non-reasoning   # the paper's own protocol"
+	@echo "      --protocol kmmlu-pro --modes reasoning,non-reasoning   # the paper's table: law / paper's rule"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
