@@ -35,8 +35,12 @@ def test_help_and_sheet_grading_never_import_torch() -> None:
     assert "LIGHT" in res.stdout
 
 
-@pytest.mark.parametrize("exam", ["physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser",
-                                  "loss-adjuster"])
+FOURTEEN = ("physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster", "lawyer",
+            "judicial-scrivener", "labor-attorney", "patent-attorney", "cpa", "tax-accountant",
+            "korean-medicine-doctor", "pharmacist")
+
+
+@pytest.mark.parametrize("exam", FOURTEEN)
 def test_bundled_sample_sheets_grade(exam: str) -> None:
     res = run_cli("grade", exam, "--bank", str(SAMPLES / "papers" / f"{exam}.jsonl"), "--answers",
                   str(SAMPLES / f"{exam}-sheet.csv"), "--json")
@@ -47,7 +51,8 @@ def test_bundled_sample_sheets_grade(exam: str) -> None:
     assert set(report["total"]) >= {"points", "max_points", "percent"}
     for s in report["subjects"]:
         assert set(s) >= {"name", "points", "max_points", "percent", "passed"}
-    assert report["passed"] == (not report["reasons"])
+    assert report["passed"] == (report["decision"] == "pass")
+    assert (report["decision"] == "fail") == bool(report["reasons"])
     table = run_cli("grade", exam, "--bank", str(SAMPLES / "papers" / f"{exam}.jsonl"), "--answers",
                     str(SAMPLES / f"{exam}-sheet.csv"))
     assert table.returncode == 0
@@ -162,12 +167,58 @@ def test_bad_input_one_line_exit_2(tmp_path: Path, setup: str, needle: str) -> N
 
 
 def test_exams_listing_and_detail() -> None:
-    res = run_cli("exams")
+    res = run_cli("exams", env={"COLUMNS": "250"})
     assert res.returncode == 0
-    for exam in ("physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster"):
+    for exam in FOURTEEN:
         assert exam in res.stdout
-    detail = run_cli("exams", "--detail")
+    assert "시험의 일부: 판정 불가" in res.stdout and "순위:" in res.stdout and "(선택)" in res.stdout
+    detail = run_cli("exams", "--detail", env={"COLUMNS": "250"})
     assert detail.returncode == 0 and "unverified" in detail.stdout
+    text = " ".join(detail.stdout.split())
+    # every fact's source: the rule's, each announced cut's, and every source with its address
+    from examqa.exams.plugins import registry
+
+    for exam_id, entry in registry().items():
+        bp = entry.blueprint
+        assert f"pass rule ({bp.pass_rule.kind}, {bp.pass_rule.basis})" in text, exam_id
+        for src in bp.sources:
+            assert f"source {src.id}: " in text, (exam_id, src.id)
+            if src.url:
+                assert src.url in text, (exam_id, src.id)
+        for cut in bp.pass_rule.cuts:
+            title = next(x.title for x in bp.sources if x.id == cut.source)
+            assert f"{cut.year}" in text and title in text
+    assert "2024 제61회 합격선 76.66 (mean of 100)" in text and "384.5 / 550 points" in text
+
+
+def test_an_elective_is_told_by_the_sheet_or_named_on_the_command_line(tmp_path: Path) -> None:
+    bank = str(SAMPLES / "papers" / "tax-accountant.jsonl")
+    graded = run_cli("grade", "tax-accountant", "--bank", bank, "--answers", str(SAMPLES / "tax-accountant-sheet.csv"),
+                     "--json")
+    assert graded.returncode == 0, graded.stderr
+    assert json.loads(graded.stdout)["electives"] == ["민법(총칙)"]
+    both = tmp_path / "both.csv"
+    both.write_text("id,answer\nTAX-01,2\nTAX-05,5\nTAX-06,2\n", encoding="utf-8")
+    res = run_cli("grade", "tax-accountant", "--bank", bank, "--answers", str(both))
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "several electives" in res.stderr and "--elective" in res.stderr
+    named = run_cli("grade", "tax-accountant", "--bank", bank, "--answers", str(both), "--elective", "상법", "--json")
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout)["electives"] == ["상법(회사편)"]
+    wrong = run_cli("grade", "tax-accountant", "--bank", bank, "--answers", str(both), "--elective", "재정학")
+    assert wrong.returncode == 2 and "not an elective of tax-accountant" in wrong.stderr
+
+
+def test_year_picks_the_announced_cut() -> None:
+    bank = str(SAMPLES / "papers" / "patent-attorney.jsonl")
+    sheet = str(SAMPLES / "patent-attorney-sheet.csv")
+    as_sat = json.loads(run_cli("grade", "patent-attorney", "--bank", bank, "--answers", sheet, "--json").stdout)
+    assert as_sat["year"] == 2025 and as_sat["decision"] == "fail" and as_sat["total"]["cut"]["year"] == 2025
+    in_2014 = json.loads(run_cli("grade", "patent-attorney", "--bank", bank, "--answers", sheet, "--year", "2014",
+                                 "--json").stdout)
+    assert in_2014["decision"] == "pass" and in_2014["total"]["cut"]["percent"] == 66.66  # 66.67 ≥ 66.66
+    unknown = run_cli("grade", "patent-attorney", "--bank", bank, "--answers", sheet, "--year", "2011")
+    assert unknown.returncode == 0 and "판정 보류 ELIGIBLE" in unknown.stdout
 
 
 def test_schema_is_versioned() -> None:
@@ -175,3 +226,5 @@ def test_schema_is_versioned() -> None:
     assert res.returncode == 0
     schema = json.loads(res.stdout)
     assert "schema_version" in schema["properties"] and "reasons" in schema["properties"]
+    assert {"decision", "rule_kind", "year", "electives", "paper"} <= set(schema["properties"])
+    assert set(schema["properties"]["decision"]["enum"]) == {"pass", "fail", "cut_unpublished", "part_only"}

@@ -313,3 +313,41 @@ def test_a_partial_last_line_is_skipped_and_the_run_left_alone(two_modes: tuple[
     before = samples.read_bytes()
     assert compare(two_modes).pairs[0].items == 24
     assert samples.read_bytes() == before
+
+
+# ------------------------------------------------------------------------- rank and part exams
+
+SAMPLE_PAPERS = Path(__file__).resolve().parents[1] / "exams" / "samples" / "papers"
+
+
+def _sample_run(tmp_path: Path, exam: str, name: str, right: Callable[[str], bool], samples: int = 1) -> Path:
+    import examqa
+
+    bank = SAMPLE_PAPERS / f"{exam}.jsonl"
+    keys = {q.id: min(q.accepted) for q in load_bank(bank).questions}
+
+    def answer(request: Any) -> str:
+        qid = request.key.rsplit("#", 1)[0]
+        choice = keys[qid] if right(qid) else keys[qid] % 5 + 1
+        return f"검토</think>\n\n정답: {choice}"
+
+    examqa.evaluate(exam, bank, examqa.backend("scripted", script=answer), out=tmp_path / name, samples=samples,
+                    temperature=0.6 if samples > 1 else None)
+    return tmp_path / name
+
+
+def test_compare_a_rank_exam_under_the_years_cut(tmp_path: Path) -> None:
+    """변리사 2025 (cut 79.16): 4 of 6 right (66.67, statutory lines met) against 6 of 6."""
+    base = _sample_run(tmp_path, "patent-attorney", "base", lambda q: q not in ("PA-02", "PA-05"))
+    other = _sample_run(tmp_path, "patent-attorney", "other", lambda q: True)
+    pair = compare([base, other]).pairs[0]
+    assert (pair.baseline_passed, pair.other_passed) == (False, True)
+    assert pair.verdict == "FAIL → PASS"
+
+
+def test_compare_the_bar_part_stays_undecidable(tmp_path: Path) -> None:
+    base = _sample_run(tmp_path, "lawyer", "base", lambda q: False, samples=2)
+    other = _sample_run(tmp_path, "lawyer", "other", lambda q: True, samples=2)
+    pair = compare([base, other]).pairs[0]
+    assert pair.verdict == "UNDECIDABLE (part of the exam) (unchanged)"
+    assert pair.pass_probability is None and pair.sample_accuracy is not None  # no P(pass) from a part

@@ -6,6 +6,7 @@ import itertools
 import json
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -170,3 +171,48 @@ def test_error_samples_are_kept_apart_and_retried(tmp_path: Path) -> None:
     assert [r.key for r in store.errors()] == ["Q#0"] and store.samples() == []
     store.append(SampleRecord(id="Q", sample=0, outcome="wrong", **base))  # type: ignore[arg-type]
     assert store.errors() == [] and [r.key for r in store.samples()] == ["Q#0"]
+
+
+def _brute_force_rule(blueprint: Any, questions: list[Question], p: dict[str, float], **kw: Any) -> float:
+    total = 0.0
+    for outcome in itertools.product([False, True], repeat=len(questions)):
+        weight = 1.0
+        marks: dict[str, tuple[int, ...]] = {}
+        for q, ok in zip(questions, outcome, strict=True):
+            weight *= p[q.id] if ok else 1 - p[q.id]
+            marks[q.id] = (min(q.accepted),) if ok else ()
+        if weight and score(blueprint, questions, marks, **kw).passed:
+            total += weight
+    return total
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.3, 0.7, 1.0]), min_size=6, max_size=6),
+       st.sampled_from([2024, 2022, 2012]))
+def test_pass_probability_holds_a_rank_exam_against_the_years_cut(ps: list[float], year: int) -> None:
+    """변리사: P(pass) counts the outcomes over the year's cut (2024 76.66, 2022 81.66); none without a cut."""
+    blueprint = get_exam("patent-attorney").blueprint
+    questions = [Question(id=f"{s}-{k}", subject=s, stem="?", choices=("1", "2", "3", "4", "5"),
+                          accepted=frozenset({1}), year=year)
+                 for s in ("산업재산권법", "민법개론", "자연과학개론") for k in range(2)]
+    p = {q.id: ps[i] for i, q in enumerate(questions)}
+    got = engine.pass_probability(blueprint, questions, p)
+    if year == 2012:  # no cut known: the law's verdict is not decided from the paper
+        assert got is None
+        return
+    assert got == pytest.approx(_brute_force_rule(blueprint, questions, p), abs=1e-9)
+
+
+def test_pass_probability_is_none_for_a_part_and_counts_only_the_elective_graded() -> None:
+    lawyer = get_exam("lawyer").blueprint
+    qs = [Question(id=f"L{k}", subject="공법", stem="?", choices=("1", "2", "3", "4", "5"), accepted=frozenset({1}))
+          for k in range(3)]
+    assert engine.pass_probability(lawyer, qs, dict.fromkeys((q.id for q in qs), 1.0)) is None
+    tax = get_exam("tax-accountant").blueprint
+    qs = [Question(id=f"{s}-{k}", subject=s, stem="?", choices=("1", "2", "3", "4", "5"), accepted=frozenset({1}))
+          for s in ("재정학", "세법학개론", "회계학개론", "상법(회사편)", "민법(총칙)") for k in range(1)]
+    p = {q.id: 0.5 for q in qs} | {"상법(회사편)-0": 0.0, "민법(총칙)-0": 1.0}
+    # graded on 민법(총칙) (named) it is the other three at ½ each; on the default 상법(회사편) it cannot pass
+    assert engine.pass_probability(tax, qs, p, elective="민법") == pytest.approx(
+        _brute_force_rule(tax, qs, p, elective="민법"))
+    assert engine.pass_probability(tax, qs, p) == 0.0

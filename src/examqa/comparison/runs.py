@@ -367,9 +367,12 @@ def _pair(base: _Run, other: _Run, entry: ExamEntry, edition: Edition,
                         f"answered only by {base.label}, {len(other_only)} only by {other.label}"
                         + (f", {len(differ)} whose key differs" if differ else ""))
     pass_prob, sample_acc = _sampled(base, other, entry, edition, questions, ids)
-    if pass_prob is None:
+    if sample_acc is None:
         notes.append("P(pass) and per-sample accuracy are compared only when both runs drew several samples "
                      "per item")
+    elif pass_prob is None:
+        notes.append("no P(pass): the law's verdict is not decided from this paper (a rank exam without the "
+                     "year's cut, or a part of a larger exam)")
     pair = PairComparison(
         baseline=base.label, other=other.label, changes=tuple(_changes(base, other)), items=len(ids),
         baseline_only_items=len(base_only), other_only_items=len(other_only), key_differs=differ,
