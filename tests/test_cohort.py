@@ -294,3 +294,18 @@ def test_a_class_answering_different_electives_is_graded_one_elective_at_a_time(
     assert commercial.students == ("을",)
     alone = grade_cohort(entry, bank, rows[:1])  # one elective answered across the class: that one
     assert alone.summary.electives == ("민법(총칙)",)
+
+
+def test_a_run_is_placed_only_among_students_of_its_elective() -> None:
+    entry = registry()["tax-accountant"]
+    qs = synthetic({"재정학": 2, "세법학개론": 2, "회계학개론": 2, "상법(회사편)": 2, "민법(총칙)": 2}, year=2024)
+    rows = [(f"s{i}", {q.id: str(min(q.accepted)) for q in qs[: 6 + i] if q.subject != "상법(회사편)"})
+            for i in range(3)]
+    bank = Bank(questions=tuple(qs), origin={}, format="native", files=())
+    all_right = {q.id: (min(q.accepted),) for q in qs}
+    on_commercial = score(entry.blueprint, qs, all_right, elective="상법(회사편)")
+    with pytest.raises(examqa.InputError, match=r"graded on the elective 상법\(회사편\), the cohort on 민법\(총칙\)"):
+        grade_cohort(entry, bank, rows, elective="민법(총칙)", run=on_commercial)
+    on_civil = score(entry.blueprint, qs, all_right, elective="민법(총칙)")
+    placed = grade_cohort(entry, bank, rows, elective="민법(총칙)", run=on_civil).summary.placement
+    assert placed is not None and placed.rank == 1 and [s.name for s in placed.subjects][-1] == "민법(총칙)"

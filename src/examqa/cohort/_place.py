@@ -48,6 +48,11 @@ def place(g: Graded, run: Report, source: str) -> Placement:
     if run.exam != t.exam:
         raise InputError(f"the run sat {run.exam}, the cohort {t.exam}", path=source,
                          hint="place a run of the same exam and paper")
+    if tuple(run.electives) != tuple(t.electives):
+        raise InputError(f"the run was graded on the elective {', '.join(run.electives) or 'none'}, the cohort on "
+                         f"{', '.join(t.electives) or 'none'}", path=source,
+                         hint="grade the cohort with --elective set to the run's, or rerun the model with the "
+                              "cohort's --elective")
     paper = {q.id for q in g.questions}
     answered = {i.id for i in run.items}
     if answered != paper:
