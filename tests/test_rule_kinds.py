@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -301,3 +302,23 @@ def test_the_schema_names_every_decision() -> None:
     schema = json.dumps(Report.model_json_schema(mode="serialization"), ensure_ascii=False)
     for word in ("cut_unpublished", "part_only", "rule_kind", "CutResult", "PaperVerdict"):
         assert word in schema
+
+
+def test_validation_knows_group_labels_electives_and_licence_names(tmp_path: Path) -> None:
+    from examqa.banks import validate_bank
+
+    rows = [{"question": f"문항 {i}", "options": ["가", "나", "다", "라", "마"], "solution": "1", "subject": s,
+             "license_name": licence}
+            for i, (s, licence) in enumerate([("소아치과학/치과교정학", "치과의사"), ("치과보존학", "치과의사")])]
+    dent = tmp_path / "dent.jsonl"
+    dent.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    said = [p.message for p in validate_bank(dent, bp("dentist"))]
+    assert not any("no items for 소아치과학" in m or "no items for 치과교정학" in m for m in said)
+    assert any("no items for 치과보철학" in m for m in said)
+    tax = tmp_path / "tax.jsonl"
+    tax.write_text("".join(json.dumps({"question": "문항", "options": ["가", "나", "다", "라", "마"], "solution": "1",
+                                       "subject": s, "license_name": "Certified Tax Accountant"},
+                                      ensure_ascii=False) + "\n" for s in ("재정학", "민법")), encoding="utf-8")
+    said = [p.message for p in validate_bank(tax, bp("tax-accountant"))]
+    assert not any("상법(회사편)" in m or "행정소송법" in m for m in said)  # one elective held covers its slot
+    assert not any("license_name" in m for m in said)  # the card's English name is this licence's

@@ -219,10 +219,16 @@ def _check_blueprint(read: _Read, blueprint: Blueprint, ed: Edition, edition_id:
 
     graded = [s for s in ed.subjects if not s.accredited]
     years = sorted({y for y, _ in counts}, key=lambda y: (y is None, y or 0))
+    held = {name for _, name in counts}
+    # a merged group's label covers its subjects; one elective of a slot covers the others (one is sat)
+    covered = {m for g in ed.floor_groups if g.name in held for m in g.subjects}
+    covered |= {s.name for s in graded if s.elective is not None
+                and any(o.elective == s.elective and o.name in held for o in graded)}
     for spec in graded:
-        if not any(name == spec.name for _, name in counts):
-            sink.warning(f"no items for {spec.name}: the verdict will cover only the subjects the bank holds",
-                         path=None)
+        if spec.name not in held:
+            if spec.name not in covered:
+                sink.warning(f"no items for {spec.name}: the verdict will cover only the subjects the bank holds",
+                             path=None)
             continue
         if spec.items is None:
             continue
@@ -233,8 +239,8 @@ def _check_blueprint(read: _Read, blueprint: Blueprint, ed: Edition, edition_id:
                 sink.warning(f"{paper}{spec.name}: {n} item{'s' if n != 1 else ''}, the blueprint says "
                              f"{spec.items}", path=None)
 
-    expected = blueprint.name_ko.replace(" ", "")
+    expected = ["".join(n.split()).casefold() for n in (blueprint.name_ko, *blueprint.licence_names)]
     foreign = Counter(name for name in read.exam_names.values()
-                      if not expected.startswith(name.replace(" ", "")))
+                      if not any(e.startswith("".join(name.split()).casefold()) for e in expected))
     for name, n in sorted(foreign.items()):
         sink.warning(f"{n} item(s) are from {name} (license_name), not {blueprint.name_ko}", path=None)
