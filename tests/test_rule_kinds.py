@@ -65,7 +65,7 @@ def test_judicial_scrivener_exactly_at_the_2024_cut_passes_and_one_item_below_fa
     assert report.total.cut is not None and report.total.cut.met and report.total.cut.published == "60 (mean of 100)"
     below = scrivener(at | {"공탁법": 11})  # one item (2 points, half a point of the mean) fewer
     assert below.decision == "fail" and below.total.percent == 59.5
-    assert below.reasons == ("총점 59.5% < 2024년 합격선 60%",)
+    assert below.reasons == ("총점 59.50% < 2024년 합격선 60%",)
     assert below.to_pass is not None and below.to_pass.items == 1 and below.to_pass.target == "cut"
 
 

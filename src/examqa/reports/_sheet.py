@@ -19,20 +19,23 @@ from examqa.reports._markdown import bold, md, table
 from examqa.reports._words import (
     Row,
     basis_word,
+    decision_state,
+    decision_verdict,
     header_facts,
     line,
+    line_text,
+    paper_line,
     percent,
     reading_lines,
     run_figures,
     sheet_rows,
-    verdict,
     verdict_line,
 )
 
 if TYPE_CHECKING:
     from examqa.exams.report import ItemResult
 
-__all__ = ["print_report", "reading_lines", "to_html", "to_markdown", "verdict_line"]
+__all__ = ["paper_line", "print_report", "reading_lines", "to_html", "to_markdown", "verdict_line"]
 
 HEAD = ("과목 Subject", "교시", "문항", "정답", "점수", "만점", "%")
 
@@ -63,7 +66,9 @@ def print_report(report: Report, console: Console) -> None:
         table_.add_column(Text(head), justify="right")
     table_.add_column(Text("결과"), justify="center")
     for row in sheet_rows(report):
-        result = _styled(row.result, "green" if row.passed else "red")
+        undecided = row.kind == "total" and not report.decided and row.passed
+        result = _styled(row.result, "yellow" if undecided or (row.kind == "total" and report.decision == "part_only")
+                         else "green" if row.passed else "red")
         if row.kind == "subject":
             name = Text(row.name)
             if row.group:  # pooled: the group row below decides
@@ -84,8 +89,10 @@ def print_report(report: Report, console: Console) -> None:
         console.print(" · ".join(f"{k} {v}" for k, v in figures), markup=False, highlight=False, emoji=False)
         for reading in reading_lines(report):
             console.print(f"  {reading}", markup=False, highlight=False, emoji=False)
-    style = "bold green" if report.passed else "bold red"
+    style = "bold green" if report.passed else "bold red" if report.decision == "fail" else "bold yellow"
     console.print(verdict_line(report), style=style, markup=False, highlight=False, emoji=False)
+    if (paper := paper_line(report)) is not None:
+        console.print(f"  {paper}", markup=False, highlight=False, emoji=False)
     for reason in report.reasons_en:
         console.print(f"  · {reason}", markup=False, highlight=False, emoji=False)
     if (need := to_pass_line(report.to_pass, report.passed)) is not None:
@@ -111,9 +118,11 @@ def _md_row(row: Row) -> list[str]:
 
 def to_markdown(report: Report) -> str:
     """The report as Markdown: header facts, verdict, subject table, run figures, reasons and notes."""
-    out = [f"# {md(report.exam_name)} ({md(report.exam_name_en)}) — {verdict(report.passed)}", "",
+    out = [f"# {md(report.exam_name)} ({md(report.exam_name_en)}) — {decision_verdict(report)}", "",
            " · ".join(f"{k} **{md(v)}**" for k, v in header_facts(report)), "",
            md(verdict_line(report)), "", f"Pass rule: {md(report.pass_rule)}", ""]
+    if (paper := paper_line(report)) is not None:
+        out += [md(paper), ""]
     out += table([*HEAD, _floor_head(report), "결과"], "lrrrrrrrc", (_md_row(r) for r in sheet_rows(report)))
     if report.run is not None:
         out += ["", "## Run", ""]
@@ -155,8 +164,9 @@ def _subject_chart(report: Report) -> str:
                   faded=row.kind == "subject" and row.group is not None, title=title)
         groups.append(BarGroup(label, [bar], sub=sub, strong=row.kind == "total"))
     t = report.total
-    lines = [Line(float(t.floor_percent), f"{line(t.floor_percent)}% 과락선", RED),
-             Line(float(t.threshold_percent), f"{line(t.threshold_percent)}% 합격선", INK, "8 4")]
+    lines = [Line(float(t.floor_percent), f"{line(t.floor_percent)}% 과락선", RED)]
+    if t.threshold_percent and report.decision != "part_only":  # no total line: 법무사 without a cut, a part
+        lines.append(Line(float(t.threshold_percent), f"{line(t.threshold_percent)}% 합격선", INK, "8 4"))
     return BarChart(groups, lines, bar=22, caption="subject scores").svg()
 
 
@@ -210,15 +220,15 @@ def to_html(report: Report) -> str:
     total = rows[-1]
     run = report.run
     title = f"{report.exam_name} — {'모델 채점' if run is not None else '답안지 채점'}"
-    head = p.header(title, f"{report.exam_name_en} · edition {report.edition} · {verdict(report.passed)}",
-                    header_facts(report), p.badge(report.passed, verdict(report.passed), big=True))
+    said, state = decision_verdict(report), decision_state(report)
+    head = p.header(title, f"{report.exam_name_en} · edition {report.edition} · {said}",
+                    header_facts(report), p.badge(state, said, big=True))
     floors_failed = sum(1 for r in rows if r.kind != "total" and not r.passed and not (r.kind == "subject" and r.group))
     need = to_pass_line(report.to_pass, report.passed)
     items = len(report.items) or sum(s.items for s in report.subjects)
     correct = sum(s.correct for s in report.subjects)
     figures: list[tuple[str, str] | tuple[str, str, str]] = [
-        (f"{total.percent}%", f"{basis_word(t.basis)} (기준 {line(t.threshold_percent)}%)",
-         "good" if t.passed else "bad"),
+        (f"{total.percent}%", f"{basis_word(t.basis)} (기준 {total.line})", "good" if t.passed else "bad"),
         (f"{correct:,} / {items:,}", "정답 correct"),
         (str(floors_failed), f"과락 floors below {line(t.floor_percent)}%", "bad" if floors_failed else "good"),
     ]
@@ -239,13 +249,23 @@ def to_html(report: Report) -> str:
         figures.append((f"{total.points} / {total.max_points}", "점수 points"))
         blank = sum(1 for i in report.items if i.status in ("blank", "multiple"))
         figures.append((f"{blank:,}", "무응답·복수 표기 blank or double"))
+    marks = ([(float(t.threshold_percent) / 100, f"{line(t.threshold_percent)}% 합격선")]
+             if t.threshold_percent and report.decision != "part_only" else [])
     ring = p.ring(float(total.value) / 100, f"{total.percent}%", basis_word(t.basis),
-                  colour=p.GREEN if t.passed else p.RED,
-                  marks=[(float(t.threshold_percent) / 100, f"{line(t.threshold_percent)}% 합격선")])
-    ring_card = (f'<section class="card ring">{ring}<p>{p.badge(report.passed, verdict(report.passed))}</p>'
-                 f'<p class="muted small">기준: {p.esc(basis_word(t.basis))} {line(t.threshold_percent)}% · '
+                  colour=p.GREEN if report.passed else p.RED if report.decision == "fail" else p.AMBER, marks=marks)
+    ring_card = (f'<section class="card ring">{ring}<p>{p.badge(state, said)}</p>'
+                 f'<p class="muted small">{p.esc(line_text(report))} · '
                  f"과목 {line(t.floor_percent)}%</p></section>")
-    if report.reasons:
+    if report.decision == "part_only":
+        why = (f'<p>{p.esc(next((n for n in report.notes if "undecidable" in n), "판정 불가"))}</p>'
+               '<p class="muted small">the multiple-choice part alone decides nothing under the law</p>')
+    elif report.decision == "cut_unpublished":
+        lines_met = f"모든 과목 {line(t.floor_percent)}% 이상"
+        if t.threshold_percent:
+            lines_met += f", {basis_word(t.basis)} {line(t.threshold_percent)}% 이상"
+        why = (f"<p>{p.esc(lines_met)} — 기준 충족, 합격선 미발표</p><p class=\"muted small\">every statutory line is "
+               "met; the exam passes by rank and the year's cut is not published, so the pass is not decided</p>")
+    elif report.reasons:
         why = '<ul class="reasons">' + "".join(
             f"<li>{p.esc(k)}<small>{p.esc(e)}</small></li>"
             for k, e in zip(report.reasons, report.reasons_en, strict=True)) + "</ul>"
@@ -253,6 +273,8 @@ def to_html(report: Report) -> str:
         why = (f'<p class="ok">모든 과목 {line(t.floor_percent)}% 이상, {p.esc(basis_word(t.basis))} '
                f"{line(t.threshold_percent)}% 이상 — 합격</p><p class=\"muted small\">every subject clears its "
                f"floor and the {'mean' if t.basis == 'subject_mean' else 'total'} reaches its line</p>")
+    if (paper := paper_line(report)) is not None:
+        why += f'<p class="muted small">{p.esc(paper)}</p>'
     if need:
         why += f'<p class="topass">{p.esc(need)}</p>'
     if not report.complete:
@@ -264,12 +286,15 @@ def to_html(report: Report) -> str:
         name = (f"{p.esc(row.name)} <small>{p.esc(row.name_en)}</small>"
                 + (f" {p.chip('합산 ' + row.group)}" if row.group else "")) if row.kind == "subject" else \
             p.esc(f"합산 {row.name}" if row.kind == "group" else f"{row.name} {row.name_en}")
-        state = p.raw(f'<span class="{"pass" if row.passed else "fail"}">{p.esc(row.result)}</span>', "c")
+        kind = "pass" if row.passed else "fail"
+        if row.kind == "total" and not report.decided:
+            kind = ""  # the law's verdict is not decided: neither green nor red
+        result = p.raw(f'<span class="{kind}">{p.esc(row.result)}</span>', "c")
         meter = p.meter(float(row.value), tick=float(t.floor_percent if row.kind != "total" else t.threshold_percent),
                         state=row.passed)
         table_rows.append(([p.raw(name), p.cell(row.session, "num"), p.cell(row.items, "num"),
                             p.cell(row.correct, "num"), p.cell(row.points, "num"), p.cell(row.max_points, "num"),
-                            p.raw(f"{meter}{p.esc(row.percent)}", "num"), p.cell(row.line, "num"), state],
+                            p.raw(f"{meter}{p.esc(row.percent)}", "num"), p.cell(row.line, "num"), result],
                            row.kind if row.kind != "subject" else ""))
     subject_table = p.table(["과목 Subject", ("교시", "num"), ("문항", "num"), ("정답", "num"), ("점수", "num"),
                              ("만점", "num"), ("%", "num"), (_floor_head(report), "num"), ("결과", "c")], table_rows)
@@ -294,4 +319,4 @@ def to_html(report: Report) -> str:
     if report.notes:
         body.append(p.card(p.bullets(report.notes), "참고", "Notes"))
     footer = f"<p>합격 기준 Pass rule: {p.esc(report.pass_rule)}</p>"
-    return p.page(f"{report.exam_name} — {verdict(report.passed)}", head, "\n".join(body), footer)
+    return p.page(f"{report.exam_name} — {said}", head, "\n".join(body), footer)

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from examqa.reports._markdown import md, table
-from examqa.reports._words import exact_total, line, percent, share, word
+from examqa.reports._words import decision_word, exact_total, line, percent, share, word
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -45,6 +45,19 @@ class SuiteLine:
     tokens: str
     cost: str
     link: str
+    decision: str = "fail"
+    paper_passed: bool | None = None
+
+    @property
+    def verdict(self) -> str:
+        """The law's decision in a word, and the paper's own verdict when the suite ran its protocol."""
+        said = decision_word(self.decision) if self.decision else word(self.passed)
+        return said + ("" if self.paper_passed is None else f" · paper {word(self.paper_passed)}")
+
+    @property
+    def state(self) -> bool | None:
+        """For colour: True for a PASS, False for a FAIL, None when the law's verdict is not decided."""
+        return self.passed if self.decision in ("pass", "fail") else None
 
 
 def _exact_margin(result: Report, name: str) -> Fraction | None:
@@ -79,7 +92,7 @@ def _line(row: SuiteRow, result: Report | None) -> SuiteLine:
         pass_probability=f"{row.pass_probability:.3f}" if row.pass_probability is not None else "–",
         no_answer=f"{row.no_answer_rate:.1%}", truncated=f"{row.truncated_rate:.1%}",
         tokens=f"{row.completion_tokens:,}", cost=f"{row.cost:.4f} {row.currency}" if row.cost is not None else "–",
-        link=f"{row.exam}/{row.mode}/report.html")
+        link=f"{row.exam}/{row.mode}/report.html", decision=row.decision, paper_passed=row.paper_passed)
 
 
 def suite_lines(report: SuiteReport) -> list[SuiteLine]:
@@ -150,7 +163,8 @@ def print_suite(report: SuiteReport, console: Console) -> None:
     if costs:
         table_.add_column("cost", justify="right", no_wrap=True)
     for ln in suite_lines(report):
-        verdict = "[green]PASS[/]" if ln.passed else "[red]FAIL[/]"
+        colour = "yellow" if ln.state is None else "green" if ln.state else "red"
+        verdict = f"[{colour}]{ln.verdict}[/]"
         if not ln.complete:
             verdict += " [yellow]…[/]"
         cells = [ln.exam, ln.mode, verdict, ln.percent, ln.margin, ln.pass_probability.replace("0.", "."),
@@ -175,7 +189,7 @@ def suite_markdown(report: SuiteReport) -> str:
     out += table(["exam", "mode", "verdict", "%", "weakest (margin to its floor)", "P(pass)", "no answer", "truncated",
                   "tokens out", "cost"], "llcrlrrrrr",
                  ([f"{md(ln.exam)} ({md(ln.exam_name)})", md(ln.mode),
-                   word(ln.passed) + ("" if ln.complete else " (incomplete)"), ln.percent, md(ln.margin),
+                   ln.verdict + ("" if ln.complete else " (incomplete)"), ln.percent, md(ln.margin),
                    ln.pass_probability, ln.no_answer, ln.truncated, ln.tokens, md(ln.cost)]
                   for ln in suite_lines(report)))
     if report.mode_comparisons:
@@ -300,7 +314,7 @@ def suite_html(report: SuiteReport) -> str:
     top = f'<div class="grid top">{ring_card}{p.card(p.kpis(figures), "결과 요약", "Summary")}{third}</div>'
     rows = []
     for ln in lines:
-        verdict = p.badge(ln.passed, "합격 PASS" if ln.passed else "불합격 FAIL")
+        verdict = p.badge(ln.state, ln.verdict)
         if not ln.complete:
             verdict += " " + p.badge(None, "미완료 incomplete")
         exam = f'<a href="{p.esc(ln.link)}">{p.esc(ln.exam_name)}</a><br><small>{p.esc(ln.exam)}</small>'

@@ -36,6 +36,31 @@ def word(passed: bool) -> str:
     return "PASS" if passed else "FAIL"
 
 
+DECISION_WORDS = {
+    "pass": "합격 PASS",
+    "fail": "불합격 FAIL",
+    "cut_unpublished": "판정 보류 ELIGIBLE",
+    "part_only": "판정 불가 UNDECIDABLE",
+}
+"""How each :data:`~examqa.exams.report.Decision` heads a verdict: a rank exam without the year's published
+cut is *eligible* (every statutory line met, the pass not decided); a part of a larger exam is *undecidable*."""
+
+
+def decision_verdict(report: Report) -> str:
+    """``합격 PASS``, ``불합격 FAIL``, ``판정 보류 ELIGIBLE`` or ``판정 불가 UNDECIDABLE``."""
+    return DECISION_WORDS.get(report.decision, verdict(report.passed))
+
+
+def decision_word(decision: str) -> str:
+    """``PASS``, ``FAIL``, ``ELIGIBLE`` or ``UNDECIDABLE``."""
+    return DECISION_WORDS.get(decision, "불합격 FAIL").split()[-1]
+
+
+def decision_state(report: Report) -> bool | None:
+    """For a badge: True for a PASS, False for a FAIL, None when the law's verdict is not decided."""
+    return report.passed if report.decided else None
+
+
 def floor_word(passed: bool) -> str:
     """A subject (or merged group) against its floor: ``통과`` or ``과락``."""
     return "통과" if passed else "과락"
@@ -149,16 +174,62 @@ def sheet_rows(report: Report) -> list[Row]:
     rows.append(Row("total", basis_word(t.basis), basis_label(t.basis).split()[1], None, "",
                     str(sum(s.items for s in report.subjects)), str(sum(s.correct for s in report.subjects)),
                     points(t.points, in_points, reaches=t.passed if in_points is not None else None),
-                    points(t.max_points), total_percent(report), f"{line(t.threshold_percent)}%", t.passed,
-                    total_word(t.passed), exact if exact is not None else display.exact(t.percent)))
+                    points(t.max_points), total_percent(report), line_cell(report), t.passed,
+                    total_result(report), exact if exact is not None else display.exact(t.percent)))
     return rows
 
 
-def verdict_line(report: Report) -> str:
-    """One line: PASS/FAIL, the total against its line, and why it failed."""
+def line_text(report: Report) -> str:
+    """What the total is held against, in words: the statutory line, the year's cut, or no line at all."""
     t = report.total
-    text = (f"{verdict(report.passed)} — {report.exam_name} ({report.exam}, {report.edition}): "
-            f"{basis_word(t.basis)} {total_percent(report)}% (기준 {line(t.threshold_percent)}%)")
+    if report.decision == "part_only":
+        return "선택형만으로는 판정 불가 / the law decides on the whole exam"
+    if t.cut is not None:
+        statutory = f"; 법정 {line(t.statutory_percent)}%" if t.statutory_percent else ""
+        return f"기준 {t.cut.year}년 합격선 {t.cut.published}{statutory}"
+    if not t.threshold_percent:
+        return "총점 기준 없음: 과락만, 이후 순위"
+    if report.rule_kind == "rank":
+        year = f"{report.year}년 " if report.year is not None else ""
+        return f"법정 기준 {line(t.threshold_percent)}%; {year}합격선 미발표"
+    return f"기준 {line(t.threshold_percent)}%"
+
+
+def line_cell(report: Report) -> str:
+    """The total row's line: ``60%``, the cut (``76.66 (2024)``), or a dash where there is none."""
+    t = report.total
+    if report.decision == "part_only" or not t.threshold_percent:
+        return "–"
+    return f"{line(t.threshold_percent)}%" if t.cut is None else f"{line(t.cut.percent)}% ({t.cut.year})"
+
+
+def total_result(report: Report) -> str:
+    """The total row's result: 통과, 미달, or what an undecided verdict means for it."""
+    t = report.total
+    if report.decision == "part_only":
+        return "판정 불가"
+    if report.decision == "cut_unpublished" and t.passed:
+        return "충족 (합격선 미발표)"
+    return total_word(t.passed)
+
+
+def paper_line(report: Report) -> str | None:
+    """The KMMLU-Pro paper's verdict under its own rule, beside the law's (None when not computed)."""
+    p = report.paper
+    if p is None:
+        return None
+    why = f" — {'; '.join(p.reasons)}" if p.reasons else ""
+    agree = "agrees with the law" if p.agrees else f"differs from the law ({decision_verdict(report)})"
+    return f"paper's rule (KMMLU-Pro): {word(p.passed)}, mean {percent(p.percent)}% — {p.rule}{why}; {agree}"
+
+
+def verdict_line(report: Report) -> str:
+    """One line: the decision, the total against its line, and why it failed."""
+    t = report.total
+    text = (f"{decision_verdict(report)} — {report.exam_name} ({report.exam}, {report.edition}): "
+            f"{basis_word(t.basis)} {total_percent(report)}% ({line_text(report)})")
+    if report.electives:
+        text += f" [선택 {', '.join(report.electives)}]"
     if report.reasons:
         text += " — " + "; ".join(report.reasons)
     if not report.complete:
@@ -179,10 +250,14 @@ def reading_lines(report: Report) -> list[str]:
     if report.run is None:
         return []
     t = report.total
-    return [f"{name} reading: {r.correct}/{r.items} items right ({r.accuracy:.1f}%), total "
-            f"{percent(r.percent, t.threshold_percent, reaches=True if r.passed else None)}% → {word(r.passed)}; "
-            f"reads {r.disagreements} sample(s) differently from examqa"
-            for name, r in report.run.readings.items()]
+    out = []
+    for name, r in report.run.readings.items():
+        said = decision_word(r.decision) if r.decision else word(r.passed)
+        paper = "" if r.paper_passed is None else f" (paper's rule: {word(r.paper_passed)})"
+        out.append(f"{name} reading: {r.correct}/{r.items} items right ({r.accuracy:.1f}%), total "
+                   f"{percent(r.percent, t.threshold_percent, reaches=True if r.passed else None)}% → {said}{paper}; "
+                   f"reads {r.disagreements} sample(s) differently from examqa")
+    return out
 
 
 def run_figures(report: Report) -> list[tuple[str, str]]:
