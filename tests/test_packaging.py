@@ -13,8 +13,11 @@ import pytest
 
 from helpers import REPO
 
-EXAMS = ("physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster")
-DOMAINS = ("medicine", "dentistry", "herbal-pharmacy", "customs", "appraisal", "loss-adjusting")
+EXAMS = ("physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster", "lawyer",
+         "judicial-scrivener", "labor-attorney", "patent-attorney", "cpa", "tax-accountant", "korean-medicine-doctor",
+         "pharmacist")
+DOMAINS = ("medicine", "dentistry", "herbal-pharmacy", "customs", "appraisal", "loss-adjusting", "bar",
+           "judicial-scrivening", "labor-law", "patent", "accounting", "taxation", "korean-medicine", "pharmacy")
 
 
 @pytest.fixture(scope="module")

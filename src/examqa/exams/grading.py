@@ -22,7 +22,7 @@ class Grader(Protocol):
 
 @dataclass(frozen=True)
 class KeyGrader:
-    """The rule shared by all six exams: a single mark scores when the final key accepts it.
+    """The rule shared by every built-in exam: a single mark scores when the final key accepts it.
 
     복수정답 and 전항정답 keys accept several or all choices; two marks on one item score nothing even
     when both are accepted. A blank scores on a 전항정답 item only where the exam says so.
