@@ -90,7 +90,7 @@ EXAMPLE_OUTPUT = {
     "solve.py": ["③ True marker", "non-reasoning 3"],
     "stream.py": ["[reasoning]", "[answer]", "graded: ③ True"],
     "concurrency.py": ["64 answers in"],
-    "errors.py": ["sheet.csv 3", "unknown exam 'lawyer'", "BackendError cannot reach"],
+    "errors.py": ["sheet.csv 3", "unknown exam 'nurse'", "BackendError cannot reach"],
     "cohort.py": ["30/60 passed", "합격까지 정답"],
 }
 
