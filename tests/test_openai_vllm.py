@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from examqa.backends.base import GenRequest, GenResult, Sampling
+from examqa.backends.base import GenRequest, GenResult, Sampling, TextDelta
 from examqa.backends.openai import OpenAIBackend
 from examqa.testing.faultproxy import FAULTS, FaultPlan, FaultProxy
 
@@ -89,3 +92,88 @@ def test_vllm_behind_the_fault_proxy_gives_one_success_per_request(vllm_server: 
     _check(results, n)
     assert set(stats.injected) == set(FAULTS) - {"pass"}
     assert sum(r.extra["attempts"] for r in results) == n + sum(stats.injected.values())
+
+
+def _raw_message(url: str, body: dict[str, object]) -> dict[str, object]:
+    """The non-streamed message exactly as the server sends it (read without examqa)."""
+    request = urllib.request.Request(f"{url}/chat/completions", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as reply:
+        message: dict[str, object] = json.loads(reply.read())["choices"][0]["message"]
+    return message
+
+
+def _kind(items: list[object], kind: str) -> str:
+    return "".join(i.text for i in items if isinstance(i, TextDelta) and i.kind == kind)
+
+
+@pytest.mark.parametrize("thinking", [True, False])
+def test_vllm_stream_labels_match_the_parsed_response(vllm_server: str, thinking: bool) -> None:
+    """With a reasoning parser, a stream carries the reasoning field's deltas and then content deltas: joined,
+    each kind equals the non-streamed ``reasoning``/``reasoning_content`` and ``content`` of the same request
+    (seeded sampling: the same tokens), and the stream's final result is the whole response's."""
+    model = _served_model(vllm_server)
+    backend = OpenAIBackend([vllm_server], model, concurrency=8, timeout_s=120, max_retries=1)
+    # Sampled, not greedy: the random-weight model then closes its reasoning within 48 tokens now and then.
+    sampling = Sampling(thinking=thinking, temperature=1.0, top_p=1.0, max_new_tokens=48, seed=0)
+    requests = _requests(16)
+    raw = {r.key: _raw_message(vllm_server, backend.request_body(r, sampling)) for r in requests}
+    whole = {r.key: r for r in backend.generate(requests, sampling)}
+
+    async def stream_all() -> list[list[object]]:
+        async def one(request: GenRequest) -> list[object]:
+            return [item async for item in backend.astream(request, sampling)]
+
+        try:
+            return await asyncio.gather(*(one(r) for r in requests))
+        finally:
+            await backend.aclose()
+
+    both = 0
+    for request, items in zip(requests, asyncio.run(stream_all()), strict=True):
+        message, result = raw[request.key], items[-1]
+        reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
+        content = message.get("content") or ""
+        assert isinstance(result, GenResult) and result.error is None
+        assert (_kind(items, "reasoning"), _kind(items, "answer")) == (reasoning, content), request.key
+        assert (result.output, result.reasoning, result.content) == \
+            (whole[request.key].output, whole[request.key].reasoning, whole[request.key].content)
+        kinds = [i.kind for i in items[:-1] if isinstance(i, TextDelta)]
+        assert kinds == sorted(kinds, key=lambda k: k == "answer"), request.key
+        both += bool(reasoning and content and "</think>" not in content)  # no tag left for a splitter
+        if not thinking:
+            assert not reasoning and content  # deepseek_v3 in non-reasoning mode: everything is the answer
+    if thinking:
+        assert both >= 1, "no completion closed its reasoning: the test would see no answer after reasoning"
+
+
+def test_vllm_examqa_astream_shows_the_answer_as_the_answer(vllm_server: str) -> None:
+    """What a tutoring screen sees through ``examqa.astream``: reasoning deltas, then answer deltas whose
+    text is the answer the graded Solution was read from."""
+    import examqa
+
+    model = _served_model(vllm_server)
+    backend = examqa.backend("openai", model=model, base_url=vllm_server, max_retries=1)
+    question = {"subject": "보험업법", "stem": "「보험업법」상 옳은 것은?", "choices": ["가", "나", "다", "라"],
+                "answer": 3}
+    options = {"temperature": 1.0, "top_p": 1.0, "max_new_tokens": 48}
+
+    async def search() -> tuple[list[object], object]:
+        try:
+            for seed in range(32):
+                solution = await examqa.asolve("loss-adjuster", question, backend, seed=seed, **options)
+                answer = solution.output.partition("</think>")[2]
+                if len(answer) >= 4 and "</think>" not in answer:  # a few tokens, with no tag of its own
+                    events = [e async for e in examqa.astream("loss-adjuster", question, backend, seed=seed,
+                                                              **options)]
+                    return events, solution
+            raise AssertionError("no seed closed the reasoning within 48 tokens")
+        finally:
+            await backend.aclose()
+
+    events, solution = asyncio.run(search())
+    streamed = events[-1]
+    assert isinstance(streamed, examqa.Solution) and isinstance(solution, examqa.Solution)
+    assert streamed.output == solution.output  # the same seed: the same completion, streamed or not
+    assert _kind(events, "reasoning") == solution.reasoning
+    assert solution.output.endswith("</think>" + _kind(events, "answer"))

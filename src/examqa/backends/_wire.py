@@ -2,14 +2,17 @@
 
 Reading a completion (whole or streamed as server-sent events) into the parts of a
 :class:`~examqa.backends.base.GenResult`, the error text of a failed response, ``Retry-After``,
-and keeping credentials out of anything shown.
+where a credential may be sent (:func:`is_loopback`, :func:`is_openai_api`), and keeping credentials
+out of anything shown or stored (:func:`redact_url`, :func:`mask_secrets`).
 """
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import json
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +60,74 @@ def redact_url(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url``'s host is this machine (127.0.0.0/8, ::1, ``localhost``): never a network hop.
+
+    A host name other than ``localhost`` is not looked up: what it resolves to can change.
+    """
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+OPENAI_API_HOST = "api.openai.com"
+
+
+def is_openai_api(url: str) -> bool:
+    """Whether ``url`` is OpenAI's own API (https://api.openai.com/…), the one place ``OPENAI_API_KEY`` goes."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" and (parts.hostname or "").rstrip(".").lower() == OPENAI_API_HOST
+
+
+MASK = "***"
+
+_SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "pwd", "passphrase",
+                           "credential", "credentials", "authorization", "auth", "authentication", "bearer",
+                           "cookie", "signature"})
+_SECRET_VALUE = re.compile(
+    r"^\s*(?:(?:bearer|basic|token)\s+\S+"          # an Authorization header's value
+    r"|sk-[\w-]{16,}|rk-[\w-]{16,}|hf_\w{16,}|gh[pousr]_\w{16,}|xox[abpr]-[\w-]{10,}"  # provider key formats
+    r"|AKIA[0-9A-Z]{16}|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]+)\s*$",  # AWS access key id, a JWT
+    re.IGNORECASE)
+
+
+def secret_name(name: str) -> bool:
+    """Whether a setting or field called ``name`` holds a secret (``api_key``, ``X-Auth-Token``, …).
+
+    The last word decides, so ``max_tokens`` and ``stop_token_ids`` are not secrets but ``hf_token`` is.
+    """
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+    return bool(words) and (words[-1] in _SECRET_WORDS or "".join(words) in _SECRET_WORDS)
+
+
+def mask_secrets(value: Any, known: Sequence[str] = ()) -> Any:
+    """``value`` (JSON-like) with every secret-looking entry replaced by ``***``: entries whose name looks
+    secret (:func:`secret_name`), values shaped like a key or an Authorization header, and any string
+    containing one of the ``known`` secrets. Nested objects and lists are masked all the way down."""
+    if isinstance(value, Mapping):
+        return {k: MASK if secret_name(str(k)) and v not in (None, "") else mask_secrets(v, known)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_secrets(v, known) for v in value]
+    if isinstance(value, str) and (_SECRET_VALUE.match(value) or any(s and s in value for s in known)):
+        return MASK
+    return value
+
+
+def has_secrets(value: Any) -> bool:
+    """Whether :func:`mask_secrets` would mask anything in ``value``."""
+    if isinstance(value, Mapping):
+        return any((secret_name(str(k)) and v not in (None, "")) or has_secrets(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_secrets(v) for v in value)
+    return isinstance(value, str) and bool(_SECRET_VALUE.match(value))
 
 
 def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,6 +244,8 @@ class StreamState:
     finish: Any = None
     usage: dict[str, Any] = field(default_factory=dict)
     done: bool = False
+    carried_reasoning: bool = False
+    """Some reasoning text came in a reasoning field: the server parses reasoning, content is the answer."""
 
     def feed(self, chunk: Mapping[str, Any]) -> tuple[str, str]:
         """Take one ``chat.completion.chunk``; return its (reasoning, content) text deltas."""
@@ -198,6 +271,7 @@ class StreamState:
         text = content if isinstance(content, str) else ""
         if thought:
             self.reasoning.append(thought)
+            self.carried_reasoning = True
         if text:
             self.content.append(text)
         return thought, text

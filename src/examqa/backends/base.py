@@ -14,6 +14,9 @@ entry-point group, exactly as the built-in ``hf``, ``openai`` and ``scripted`` b
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import signal
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -193,24 +196,60 @@ def run_sync(make: Callable[[], Any]) -> Any:
 
     Outside an event loop it runs on a private loop in this thread. Inside a running loop (a
     notebook, a sync function called from async code) blocking that loop's thread would deadlock, so
-    it runs on a fresh loop in a helper thread and waits; the async API avoids that thread.
+    it runs on a fresh loop in a helper thread and waits; the async API avoids that thread. Ctrl-C
+    while waiting cancels the helper's work, waits for it to wind down (a run writes its partial
+    report), and raises KeyboardInterrupt: nothing goes on generating behind the caller's back.
     """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         with asyncio.Runner() as runner:
             return runner.run(make())
+    return _on_helper_thread(make)
+
+
+def _on_helper_thread(make: Callable[[], Any]) -> Any:
     box: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def main() -> Any:
+        task = asyncio.current_task()
+        if task is not None:
+            box["stop"] = functools.partial(asyncio.get_running_loop().call_soon_threadsafe, task.cancel)
+        started.set()
+        return await make()
 
     def target() -> None:
         try:
-            box["value"] = asyncio.run(make())
+            box["value"] = asyncio.run(main())
         except BaseException as exc:  # handed to the caller's thread below
             box["error"] = exc
+        finally:
+            started.set()
 
     worker = threading.Thread(target=target, name="examqa-sync-call")
-    worker.start()
-    worker.join()
+    # The caller's loop may be asyncio.run's, whose SIGINT handler only cancels its main task (which
+    # cannot run while this thread blocks): while waiting, Ctrl-C raises KeyboardInterrupt here instead.
+    # Any other handler (a server's graceful shutdown) is left as it is.
+    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    swap = isinstance(getattr(getattr(previous, "func", None), "__self__", None), asyncio.Runner)
+    if swap:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        worker.start()
+        try:
+            worker.join()
+        except KeyboardInterrupt:
+            started.wait()
+            stop = box.get("stop")
+            if stop is not None:
+                with contextlib.suppress(RuntimeError):  # the helper's loop is already closed
+                    stop()
+            worker.join()  # a second Ctrl-C stops waiting for the helper to wind down
+            raise
+    finally:
+        if swap:
+            signal.signal(signal.SIGINT, previous)
     if "error" in box:
         raise box["error"]
     return box.get("value")

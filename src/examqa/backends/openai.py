@@ -16,15 +16,32 @@ Async, threads and loops. Everything runs on the caller's event loop with one HT
 loop*, one connection pool, one ``concurrency`` budget shared by every call on that loop, and what it
 has learnt about each URL (in flight, resting, down), so 64 concurrent ``asolve`` calls share one pool.
 Using the object from several threads (each with its own loop) is safe: each loop gets its own state.
-``await backend.aclose()`` (or ``async with``) closes the current loop's pool. The synchronous
+A request takes its concurrency slot first and picks its URL after, on fresh health data.
+``await backend.aclose()`` (or ``async with``) closes the current loop's pool; forgetting it is
+harmless: a pool closes itself, quietly, when its loop shuts down (``asyncio.run`` and
+``asyncio.Runner`` finalise async generators, and each pool is held by one), and a pool whose loop
+was closed without that is dropped the next time the backend is used or closed. ``close()`` from
+synchronous code closes every pool, whichever loop or thread it belongs to. The synchronous
 ``generate`` drives ``agenerate`` on a private loop in the caller's thread and closes that loop's pool
-when it ends; Ctrl-C cancels the requests in flight and propagates.
+when it ends; Ctrl-C cancels the requests in flight and propagates. A stream is read by a task of its
+own into a queue, so a consumer that stops reading holds neither a slot nor a response: the slot is
+freed when the server finishes, and dropping or closing the stream (or cancelling its reader) cancels
+the request at once.
+
+Keys. The API key comes from the environment only: the variable named by ``api_key_env``, else
+``EXAMQA_API_KEY``, and ``OPENAI_API_KEY`` only for OpenAI's own API (``https://api.openai.com``) unless
+named. A key (or URL credentials, or a secret-looking ``extra_body`` entry) is never sent over plain
+http to a host other than this machine unless ``allow_http_key=True``; without it the backend refuses to
+be built, with one line naming the fix. Keys and secret-looking settings are masked (``***``) in
+:attr:`info` (what manifests record), ``repr``, logs and error messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -39,11 +56,16 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from examqa.backends._wire import (
+    MASK,
     REASONING_FIELDS,
     Answer,
     StreamState,
     body_message,
     deep_merge,
+    has_secrets,
+    is_loopback,
+    is_openai_api,
+    mask_secrets,
     parse_retry_after,
     read_completion,
     redact_url,
@@ -71,6 +93,10 @@ log = logging.getLogger(__name__)
 
 _RETRY_STATUS = frozenset({408, 409, 429})
 DEFAULT_CONCURRENCY = 64
+DEFAULT_KEY_ENV = "EXAMQA_API_KEY"
+OPENAI_KEY_ENV = "OPENAI_API_KEY"
+_CLOSE_WAIT_S = 10.0
+"""How long a synchronous ``close()`` waits for a pool owned by a loop running in another thread."""
 
 
 class _Retry(Exception):
@@ -102,7 +128,7 @@ class _Endpoint:
     """Skipped (while another URL is usable) until this loop time."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _LoopState:
     """What the backend holds for one event loop: the pool, the in-flight budget, the URLs' health."""
 
@@ -110,6 +136,99 @@ class _LoopState:
     slots: asyncio.Semaphore
     endpoints: list[_Endpoint]
     turn: list[int] = field(default_factory=lambda: [0])
+    keeper: AsyncGenerator[None, None] | None = None
+    """Suspended on its loop until the loop finalises async generators (``asyncio.run``'s end), then
+    closes the pool: see :func:`_keep_open`."""
+
+    async def close(self) -> None:
+        """Close the pool (on its own loop)."""
+        if self.keeper is not None:
+            await self.keeper.aclose()
+        if not self.session.closed:
+            await self.session.close()
+
+
+async def _keep_open(session: aiohttp.ClientSession, forget: functools.partial[None]) -> AsyncGenerator[None, None]:
+    """Hold a pool open for the life of its loop; close it when the loop finalises its async generators.
+
+    ``asyncio.run``/``asyncio.Runner`` (and uvloop, and any loop shut down properly) call
+    ``loop.shutdown_asyncgens()`` before closing, which closes this generator on the still-running
+    loop: the pool is closed there, and forgotten by its backend, without a word at exit.
+    """
+    try:
+        yield
+    finally:
+        forget()
+        if not session.closed:
+            await session.close()
+
+
+def _forget(owner: weakref.ref[OpenAIBackend], loop: asyncio.AbstractEventLoop,
+            state: weakref.ref[_LoopState]) -> None:
+    backend, held = owner(), state()
+    if backend is not None and held is not None:
+        backend._drop(loop, held)
+
+
+def _start(keeper: AsyncGenerator[None, None]) -> None:
+    """Run ``keeper`` to its first ``yield`` now, on the running loop (which registers it there)."""
+    step = keeper.asend(None)
+    try:
+        step.send(None)
+    except StopIteration:
+        return
+    step.close()  # cannot happen: the keeper yields before awaiting anything
+    raise RuntimeError("the pool keeper did not start")
+
+
+def _close_now(session: aiohttp.ClientSession) -> None:
+    """Close a pool without awaiting, for when its loop is closed or cannot be waited on from here.
+
+    ``connector.close()`` does its work at once and returns an awaitable that only waits for TLS
+    shutdowns; its synchronous part is called directly, so nothing is left un-awaited.
+    """
+    connector = session.connector
+    if connector is not None and not connector.closed:
+        connector._close()
+
+
+OPENAI_API_URL = "https://api.openai.com"
+
+
+def _read_key(named: str | None, urls: Sequence[str]) -> tuple[str, str | None]:
+    """The variable the key is read from and the key (None when unset).
+
+    A variable the user names is read whatever the URLs. Otherwise ``EXAMQA_API_KEY``, examqa's own, and
+    ``OPENAI_API_KEY`` only when every URL is OpenAI's API: that key was given for OpenAI, and a server
+    elsewhere (a colleague's vLLM, a proxy) must not receive it unasked.
+    """
+    if named is not None:
+        if not named.strip():
+            raise BackendError("api_key_env must name an environment variable (e.g. EXAMQA_API_KEY)")
+        return named, os.environ.get(named) or None
+    key = os.environ.get(DEFAULT_KEY_ENV) or None
+    if key is None and all(is_openai_api(u) for u in urls) and os.environ.get(OPENAI_KEY_ENV):
+        return OPENAI_KEY_ENV, os.environ[OPENAI_KEY_ENV]
+    return DEFAULT_KEY_ENV, key
+
+
+def _refuse_plain_http(urls: Sequence[str], key_env: str | None, extra_body: Mapping[str, Any]) -> None:
+    """Refuse to send a credential over plain http to another machine (anyone on the path could read it)."""
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or is_loopback(url):
+            continue
+        if key_env is not None:
+            what, unset = f"the API key in {key_env}", f", unset {key_env} if this server needs no key"
+        elif parts.username or parts.password:
+            what, unset = "the credentials in the base URL", ""
+        elif has_secrets(extra_body):
+            what, unset = "a secret in extra_body", ""
+        else:
+            continue
+        raise BackendError(f"refusing to send {what} over plain http to {parts.hostname} ({redact_url(url)}): "
+                           f"use an https:// base URL{unset}, or allow it on a network you trust with "
+                           "allow_http_key=True (--backend-option allow_http_key=true)")
 
 
 def _describe(exc: BaseException, timeout_s: float, connect_timeout_s: float) -> tuple[str, bool]:
@@ -126,8 +245,10 @@ def _describe(exc: BaseException, timeout_s: float, connect_timeout_s: float) ->
 class OpenAIBackend(AsyncBackend):
     """Chat completions from OpenAI-compatible servers (vLLM, SGLang, llama.cpp, hosted endpoints).
 
-    The API key comes from the environment only (``api_key_env``, else ``OPENAI_API_KEY``); it is sent
-    as ``Authorization: Bearer`` and kept out of :attr:`info`, ``repr``, logs and error messages.
+    The API key comes from the environment only (``api_key_env``, else ``EXAMQA_API_KEY``, and
+    ``OPENAI_API_KEY`` for OpenAI's own API only); it is sent as ``Authorization: Bearer``, never over
+    plain http to another machine unless ``allow_http_key``, and kept out of :attr:`info`, ``repr``,
+    logs and error messages.
     """
 
     down_after_s = 60.0
@@ -136,11 +257,11 @@ class OpenAIBackend(AsyncBackend):
     long run in about a minute rather than hours; a short restart is still ridden out by retries."""
 
     def __init__(self, base_urls: Sequence[str], model: str, *, concurrency: int = DEFAULT_CONCURRENCY,
-                 api_key_env: str = "EXAMQA_API_KEY", timeout_s: float = 600.0,
+                 api_key_env: str | None = None, timeout_s: float = 600.0,
                  connect_timeout_s: float = 10.0, max_retries: int = 6, backoff_base_s: float = 1.0,
                  backoff_max_s: float = 60.0, retry_after_max_s: float = 300.0,
                  extra_body: Mapping[str, Any] | None = None, send_thinking: bool = True,
-                 reasoning_field: str | None = None) -> None:
+                 reasoning_field: str | None = None, allow_http_key: bool = False) -> None:
         """Set up the client; nothing is contacted until :meth:`aopen`/:meth:`check_health` or a request.
 
         ``concurrency`` bounds the requests in flight through this object on one event loop, across all
@@ -149,7 +270,10 @@ class OpenAIBackend(AsyncBackend):
         connecting. ``extra_body`` is merged into every request (nested objects merge; its values win).
         ``send_thinking=False`` leaves ``chat_template_kwargs`` out for endpoints that reject it.
         ``reasoning_field`` names the response field holding parsed reasoning; by default
-        ``reasoning_content`` and then ``reasoning`` are tried.
+        ``reasoning_content`` and then ``reasoning`` are tried. ``api_key_env`` names the environment
+        variable holding the key (default ``EXAMQA_API_KEY``, with ``OPENAI_API_KEY`` for
+        ``https://api.openai.com`` only). ``allow_http_key=True`` lets a key travel over plain http to
+        another machine (a trusted network); without it such a setup is refused.
         """
         urls = [u.strip().rstrip("/") for u in base_urls if u.strip()]
         if not urls:
@@ -177,18 +301,22 @@ class OpenAIBackend(AsyncBackend):
         self._extra_body = dict(extra_body or {})
         self._send_thinking = send_thinking
         self._reasoning_fields = (reasoning_field,) if reasoning_field else REASONING_FIELDS
-        self._api_key_env = api_key_env
-        self._api_key = os.environ.get(api_key_env) or os.environ.get("OPENAI_API_KEY") or None
+        self._api_key_env, self._api_key = _read_key(api_key_env, urls)
+        self._idle_openai_key = (api_key_env is None and self._api_key is None and not all(map(is_openai_api, urls))
+                                 and bool(os.environ.get(OPENAI_KEY_ENV)))
+        if not allow_http_key:
+            _refuse_plain_http(urls, self._api_key_env if self._api_key else None, self._extra_body)
         self._rng = random.Random()
-        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
+        self._states: dict[asyncio.AbstractEventLoop, _LoopState] = {}
         self._lock = threading.Lock()
         self._healthy = False
+        known = (self._api_key,) if self._api_key else ()
         self.info = BackendInfo(name="openai", model=model, streams=True, settings={
             "base_urls": [redact_url(u) for u in urls], "concurrency": concurrency,
             "timeout_s": timeout_s, "connect_timeout_s": connect_timeout_s, "max_retries": max_retries,
-            "extra_body": self._extra_body, "send_thinking": send_thinking,
-            "reasoning_fields": list(self._reasoning_fields), "api_key_env": api_key_env,
-            "api_key_set": self._api_key is not None,
+            "extra_body": mask_secrets(self._extra_body, known), "send_thinking": send_thinking,
+            "reasoning_fields": list(self._reasoning_fields), "api_key_env": self._api_key_env,
+            "api_key_set": self._api_key is not None, "allow_http_key": allow_http_key,
         })
 
     def __repr__(self) -> str:
@@ -199,10 +327,18 @@ class OpenAIBackend(AsyncBackend):
 
     def _redact(self, text: str) -> str:
         """``text`` with the API key masked: servers echo bad keys back in their errors."""
-        return text.replace(self._api_key, "***") if self._api_key else text
+        return text.replace(self._api_key, MASK) if self._api_key else text
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+
+    def _key_hint(self) -> str:
+        """What to do about a rejected (or missing) key."""
+        hint = f"set {self._api_key_env} to a valid API key"
+        if self._idle_openai_key:
+            hint += (f" ({OPENAI_KEY_ENV} is sent only to {OPENAI_API_URL}; "
+                     f"api_key_env={OPENAI_KEY_ENV} sends it to this server)")
+        return hint
 
     def _timeout(self) -> aiohttp.ClientTimeout:
         # sock_read bounds the wait between bytes, which for a non-streamed completion is the wait for
@@ -210,27 +346,85 @@ class OpenAIBackend(AsyncBackend):
         return aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout_s, sock_read=self._timeout_s)
 
     def _state(self) -> _LoopState:
-        """This loop's pool, budget and URL health, created on first use."""
+        """This loop's pool, budget and URL health, created on first use (and closed with the loop)."""
         loop = asyncio.get_running_loop()
         with self._lock:
             state = self._states.get(loop)
-            if state is None or state.session.closed:
-                # aiohttp, not httpx.AsyncClient: with many requests in flight httpx's pool costs
-                # several times more client time (docs/benchmarks.md, encode/httpx#3215).
-                session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
-                                                timeout=self._timeout(), headers=self._headers())
-                state = _LoopState(session=session, slots=asyncio.Semaphore(self._concurrency),
-                                   endpoints=[_Endpoint(url=u, shown=redact_url(u)) for u in self._urls])
-                self._states[loop] = state
+            if state is not None and not state.session.closed:
+                return state
+            self._sweep()
+            # aiohttp, not httpx.AsyncClient: with many requests in flight httpx's pool costs
+            # several times more client time (docs/benchmarks.md, encode/httpx#3215).
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
+                                            timeout=self._timeout(), headers=self._headers())
+            state = _LoopState(session=session, slots=asyncio.Semaphore(self._concurrency),
+                               endpoints=[_Endpoint(url=u, shown=redact_url(u)) for u in self._urls])
+            # The keeper refers to the backend and the state weakly: dropping the backend drops its pools
+            # (each closed on its loop by the keeper's finaliser), and no reference cycle holds a pool.
+            state.keeper = _keep_open(session, functools.partial(_forget, weakref.ref(self), loop,
+                                                                 weakref.ref(state)))
+            _start(state.keeper)
+            self._states[loop] = state
             return state
+
+    def _drop(self, loop: asyncio.AbstractEventLoop, state: _LoopState) -> None:
+        """Forget ``loop``'s pool if it is still ``state`` (its keeper is closing it)."""
+        with self._lock:
+            if self._states.get(loop) is state:
+                del self._states[loop]
+
+    def _sweep(self) -> None:
+        """Drop (and close at once) the pools of loops that were closed without finalising them."""
+        for loop in [lp for lp in self._states if lp.is_closed()]:
+            _close_now(self._states.pop(loop).session)
+
+    @property
+    def open_pools(self) -> int:
+        """How many connection pools (one per event loop that used this backend) are open now."""
+        with self._lock:
+            self._sweep()
+            return sum(not s.session.closed for s in self._states.values())
 
     async def aclose(self) -> None:
         """Close the current event loop's connection pool (a later call opens a new one)."""
         loop = asyncio.get_running_loop()
         with self._lock:
             state = self._states.pop(loop, None)
-        if state is not None and not state.session.closed:
-            await state.session.close()
+            self._sweep()
+        if state is not None:
+            await state.close()
+
+    def close(self) -> None:
+        """Close every connection pool this backend holds, whichever loop or thread it belongs to.
+
+        A pool on a loop running in another thread is closed there (this call waits for it); one on
+        the loop running in this thread (a sync call from async code) or on a closed loop is closed at
+        once; one on an idle loop is closed by running that loop briefly.
+        """
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        with self._lock:
+            taken = list(self._states.items())
+            self._states.clear()
+        for loop, state in taken:
+            if state.session.closed:
+                continue
+            if loop.is_closed() or loop is current:
+                _close_now(state.session)
+            elif loop.is_running():
+                future = asyncio.run_coroutine_threadsafe(state.close(), loop)
+                try:
+                    future.result(_CLOSE_WAIT_S)
+                except (TimeoutError, RuntimeError, aiohttp.ClientError, concurrent.futures.CancelledError):
+                    # that loop is stuck or stopping: leave the pool to it
+                    future.cancel()
+                    log.warning("could not close the connection pool of an event loop in another thread")
+            elif current is None:
+                loop.run_until_complete(state.close())
+            else:
+                _close_now(state.session)
 
     def request_body(self, request: GenRequest, sampling: Sampling) -> dict[str, Any]:
         """The JSON body sent for ``request``: no ``stop`` strings, since they would cut the reasoning."""
@@ -273,8 +467,7 @@ class OpenAIBackend(AsyncBackend):
                     raise BackendError(f"cannot reach {shown}: {reason} — is the server running?") from None
                 if status in (401, 403):
                     raise BackendError(f"{shown} rejected the request (HTTP {status}): "
-                                       f"{self._redact(body_message(raw))} — set {self._api_key_env} to a "
-                                       "valid API key")
+                                       f"{self._redact(body_message(raw))} — {self._key_hint()}")
                 if status == 404:
                     raise BackendError(f"{shown}/models not found (HTTP 404) — the base URL usually ends in /v1")
                 if status >= 400:
@@ -390,10 +583,11 @@ class OpenAIBackend(AsyncBackend):
         started = loop.time()
         attempt = 0
         while True:
-            endpoint = self._pick(state)
-            shown = endpoint.shown
             failure: _Retry | _Fail | None = None
             async with state.slots:
+                # Picked once the slot is ours: whatever failed or rested while this request waited counts.
+                endpoint = self._pick(state)
+                shown = endpoint.shown
                 endpoint.in_flight += 1
                 t0 = loop.time()
                 try:
@@ -470,8 +664,43 @@ class OpenAIBackend(AsyncBackend):
 
         Failures before the first delta are retried like any request. Once text has been shown it
         cannot be taken back, so a failure mid-stream ends the stream with an error result.
+
+        The response is read by a task of its own into a queue, so the concurrency slot and the HTTP
+        response are held only while the server writes: a consumer that stops reading (or whose task
+        is cancelled between deltas) holds neither. Closing the stream, dropping it, or cancelling
+        its reader cancels the request at once.
         """
         state = self._state()
+        items: asyncio.Queue[StreamItem | BaseException] = asyncio.Queue()
+        reader = asyncio.get_running_loop().create_task(self._read_stream(state, request, sampling, items),
+                                                        name=f"examqa-openai-stream {request.key}")
+        try:
+            while True:
+                item = await items.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if isinstance(item, GenResult):
+                    return
+        finally:
+            if not reader.done():
+                reader.cancel()
+                await asyncio.wait({reader})
+
+    async def _read_stream(self, state: _LoopState, request: GenRequest, sampling: Sampling,
+                           items: asyncio.Queue[StreamItem | BaseException]) -> None:
+        """Put the stream's items on ``items`` as they arrive (a failure too: the reader re-raises it)."""
+        try:
+            async for item in self._stream_items(state, request, sampling):
+                items.put_nowait(item)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a bug: hand it to the consumer rather than hang it
+            items.put_nowait(exc)
+
+    async def _stream_items(self, state: _LoopState, request: GenRequest,
+                            sampling: Sampling) -> AsyncIterator[StreamItem]:
+        """The stream with its retries: deltas, then the result (or an error result)."""
         body = {**self.request_body(request, sampling), "stream": True,
                 "stream_options": {"include_usage": True}}
         prompt = render_messages(request.messages)
@@ -481,20 +710,20 @@ class OpenAIBackend(AsyncBackend):
         reason = ""
         shown = ""
         while True:
-            endpoint = self._pick(state)
-            shown = endpoint.shown
             stream = StreamState(self._reasoning_fields)
             splitter = ThinkSplitter(request.key, thinking=sampling.thinking)
             shown_any = False
             failure: _Retry | _Fail | None = None
             async with state.slots:
+                endpoint = self._pick(state)  # once the slot is ours: fresh health data
+                shown = endpoint.shown
                 endpoint.in_flight += 1
                 t0 = loop.time()
                 try:
                     chunks = self._stream_attempt(state.session, endpoint, body, stream)
                     async with contextlib.aclosing(chunks):
                         async for thought, text in chunks:
-                            for delta in self._deltas(request.key, thought, text, splitter):
+                            for delta in self._deltas(request.key, thought, text, stream, splitter):
                                 shown_any = True
                                 yield delta
                 except (_Retry, _Fail) as exc:
@@ -521,11 +750,17 @@ class OpenAIBackend(AsyncBackend):
                         latency_s=round(loop.time() - started, 4), extra={"base_url": shown, "attempts": attempt + 1})
 
     @staticmethod
-    def _deltas(key: str, thought: str, text: str, splitter: ThinkSplitter) -> list[TextDelta]:
+    def _deltas(key: str, thought: str, text: str, stream: StreamState, splitter: ThinkSplitter) -> list[TextDelta]:
+        """One chunk's text as deltas, each labelled reasoning or answer.
+
+        A server with a reasoning parser sends the reasoning in its own field and then the answer as
+        ``content``: once the stream has carried reasoning that way, content is the answer (the server
+        consumed the ``</think>``). Until then content may be ``reasoning</think>answer`` (no parser):
+        the splitter cuts it at the tag.
+        """
         out = [TextDelta(key, "reasoning", thought)] if thought else []
         if text:
-            # Without a reasoning parser the content carries ``reasoning</think>answer``: split it here.
-            out += splitter.feed(text) if not thought else [TextDelta(key, "answer", text)]
+            out += [TextDelta(key, "answer", text)] if stream.carried_reasoning else splitter.feed(text)
         return out
 
     async def _stream_attempt(self, client: aiohttp.ClientSession, endpoint: _Endpoint, body: dict[str, Any],
@@ -557,12 +792,18 @@ class OpenAIBackend(AsyncBackend):
 def create(*, model: str, base_url: str | Sequence[str], concurrency: int = DEFAULT_CONCURRENCY,
            timeout_s: float = 600.0, connect_timeout_s: float = 10.0, max_retries: int = 6,
            extra_body: Mapping[str, Any] | str | None = None, send_thinking: bool = True,
-           reasoning_field: str | None = None, api_key_env: str = "EXAMQA_API_KEY") -> OpenAIBackend:
+           reasoning_field: str | None = None, api_key_env: str | None = None,
+           allow_http_key: bool = False) -> OpenAIBackend:
     """Entry point of ``examqa.backends``: ``examqa.backend("openai", model=…, base_url=…)``.
 
     ``base_url`` is one URL or several (replicas); ``extra_body`` may be a JSON object or its text.
+    ``api_key_env`` names the variable holding the key (default ``EXAMQA_API_KEY``; ``OPENAI_API_KEY``
+    is read for ``https://api.openai.com`` only, unless named); ``allow_http_key=True`` lets a key go
+    over plain http to another machine.
     """
     urls = [base_url] if isinstance(base_url, str) else list(base_url)
+    if not isinstance(allow_http_key, bool):
+        raise BackendError(f"allow_http_key must be true or false, not {allow_http_key!r}")
     body: Mapping[str, Any] | None
     if isinstance(extra_body, str):
         try:
@@ -576,4 +817,5 @@ def create(*, model: str, base_url: str | Sequence[str], concurrency: int = DEFA
         body = extra_body
     return OpenAIBackend(urls, model, concurrency=concurrency, timeout_s=timeout_s,
                          connect_timeout_s=connect_timeout_s, max_retries=max_retries, extra_body=body,
-                         send_thinking=send_thinking, reasoning_field=reasoning_field, api_key_env=api_key_env)
+                         send_thinking=send_thinking, reasoning_field=reasoning_field, api_key_env=api_key_env,
+                         allow_http_key=allow_http_key)
