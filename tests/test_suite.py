@@ -16,6 +16,7 @@ import pytest
 
 import examqa
 from examqa.backends.base import GenRequest, Sampling
+from examqa.errors import RunConfigMismatch
 from examqa.suite.run import evaluate_suite
 from helpers import REPO, run_cli
 
@@ -305,3 +306,62 @@ def test_without_a_year_rank_exams_are_undecided_and_the_headline_names_them(tmp
     assert electives == {"tax-accountant": ("민법(총칙)",), "labor-attorney": ("경제학원론",)}
     with pytest.raises(examqa.InputError, match="'회계원리' is an elective of none"):
         evaluate_suite("all", bank, backend, out=tmp_path / "again", elective="회계원리")
+
+
+def test_one_failing_run_cancels_the_others_and_nothing_is_left_generating(tmp_path: Path) -> None:
+    """The dentist runs fail (the script has no output for them); the customs-broker runs, slow, are
+    cancelled with them — each writes its partial report — and the error the caller sees is the run's own,
+    once no task of the suite is left running."""
+    import asyncio
+
+    from examqa.suite.run import aevaluate_suite
+
+    bank = bank_folder(tmp_path / "bank", ("customs-broker", "dentist"))
+    customs = {qid: "검토</think>\n\n정답: 1" for qid in KEYS if qid.startswith("CUS")}
+    assert customs
+    backend = examqa.backend("scripted", script=customs, delay_s=0.2)
+    out = tmp_path / "out"
+
+    async def main() -> set[asyncio.Task[Any]]:
+        with pytest.raises(examqa.InputError, match="no output for 'DEN"):
+            await aevaluate_suite("customs-broker,dentist", bank, backend, modes=("reasoning", "non-reasoning"),
+                                  out=out)
+        return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+    left = asyncio.run(main())
+    assert left == set()  # nothing generating, detached
+    for mode in ("reasoning", "non-reasoning"):
+        partial = json.loads((out / "customs-broker" / mode / "report.json").read_text(encoding="utf-8"))
+        assert partial["run"]["missing"] > 0  # cancelled part-way, and said so
+
+
+def test_every_run_is_checked_before_any_generates(tmp_path: Path) -> None:
+    """A resume whose one sub-run no longer matches is refused before any sub-run generates a sample."""
+    import asyncio
+
+    from examqa.suite.run import aevaluate_suite
+
+    bank = bank_folder(tmp_path / "bank", ("customs-broker", "dentist"))
+    out = tmp_path / "out"
+    evaluate_suite("customs-broker,dentist", bank, examqa.backend("scripted", script=wise_when_thinking),
+                   modes=("reasoning", "non-reasoning"), out=out)
+    samples = out / "customs-broker" / "reasoning" / "samples.jsonl"
+    samples.write_text("".join(samples.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
+    manifest = out / "dentist" / "non-reasoning" / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["config"]["sampling"]["temperature"] = 0.123  # as if that run had been made another way
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    calls: list[str] = []
+
+    def counting(request: GenRequest, sampling: Sampling) -> str:
+        calls.append(request.key)
+        return wise_when_thinking(request, sampling)
+
+    for suite in (lambda b: asyncio.run(aevaluate_suite("customs-broker,dentist", bank, b, resume=True, out=out,
+                                                        modes=("reasoning", "non-reasoning"))),
+                  lambda b: evaluate_suite("customs-broker,dentist", bank, b, resume=True, out=out,
+                                           modes=("reasoning", "non-reasoning"))):
+        with pytest.raises(RunConfigMismatch):
+            suite(examqa.backend("scripted", script=counting, delay_s=0.01))
+        assert calls == []
+        assert len(samples.read_text(encoding="utf-8").splitlines()) == 2

@@ -242,12 +242,23 @@ class _Silent:
         pass
 
 
-def _prepare(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend,
-             options: Mapping[str, Any]) -> tuple[RunPlan, RunStore | None]:
+def prepare_plan(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend,
+                 options: Mapping[str, Any]) -> RunPlan:
+    """Validate ``options`` and plan the run (:func:`plan_run`), warning the caller of the plan's notes.
+
+    Nothing is written and the backend is not used: a suite plans every run this way before any
+    of them generates.
+    """
     opts = options if isinstance(options, RunOptions) else validated(RunOptions, dict(options))
     plan = plan_run(exam, bank, backend, opts)
     for note in plan.notes:
         warn(note, path=plan.bank.source)  # at the caller's line (not sys:1), or the bank's
+    return plan
+
+
+def _prepare(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend,
+             options: Mapping[str, Any]) -> tuple[RunPlan, RunStore | None]:
+    plan = prepare_plan(exam, bank, backend, options)
     return plan, check_out_dir(plan)
 
 
@@ -280,6 +291,10 @@ def evaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, *
     Every sample is stored in the run directory the moment it is graded; the report is also written
     there. A run that ends with samples still failed returns normally with ``report.run.missing > 0``
     (``resume=True`` finishes it). Ctrl-C writes the partial report, then raises KeyboardInterrupt.
+
+    Called inside a running event loop (a notebook, sync code called from async code) it runs
+    :func:`aevaluate` on a helper thread's loop and waits; Ctrl-C then cancels that run too (it writes
+    its partial report) before KeyboardInterrupt is raised.
     """
     if _in_running_loop():  # a notebook, or sync code called from async: don't block that loop's thread
         from examqa.backends.base import run_sync
@@ -288,6 +303,12 @@ def evaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, *
         return report
     plan, resumed = _prepare(exam, bank, backend, options)
     backend.open()
+    return run_planned(plan, resumed, backend, progress)
+
+
+def run_planned(plan: RunPlan, resumed: RunStore | None, backend: Backend,
+                progress: RunProgress | None = None) -> Report:
+    """Generate a planned run with an opened backend, in this thread: :func:`evaluate` after its checks."""
     store = open_store(plan, backend, resumed)
     pending = _begin(plan, store, progress or _Silent())
     started = time.perf_counter()
@@ -306,10 +327,19 @@ async def aevaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Bac
 
     Cancelling the task keeps every stored sample, writes the partial report and re-raises.
     """
-    import asyncio
-
     plan, resumed = _prepare(exam, bank, backend, options)
     await backend.aopen()
+    return await arun_planned(plan, resumed, backend, progress)
+
+
+async def arun_planned(plan: RunPlan, resumed: RunStore | None, backend: Backend,
+                       progress: RunProgress | None = None) -> Report:
+    """Generate a planned run with an opened backend, on the running loop: :func:`aevaluate` after its checks.
+
+    Cancelling the task keeps every stored sample, writes the partial report and re-raises.
+    """
+    import asyncio
+
     store = open_store(plan, backend, resumed)
     pending = _begin(plan, store, progress or _Silent())
     started = time.perf_counter()

@@ -34,7 +34,15 @@ from examqa.errors import InputError
 from examqa.exams.plugins import registry
 from examqa.exams.report import Decision, Report
 from examqa.runs.options import Mode, SuiteOptions, validated
-from examqa.runs.runner import RunProgress, aevaluate, evaluate
+from examqa.runs.runner import (
+    RunPlan,
+    RunProgress,
+    arun_planned,
+    check_out_dir,
+    prepare_plan,
+    run_planned,
+)
+from examqa.runs.store import RunStore
 
 SUITE_SCHEMA_VERSION = 1
 SUITE_FILE = "suite.json"
@@ -216,8 +224,11 @@ def _sub_options(opts: SuiteOptions, out: Path, mode: Mode) -> dict[str, Any]:
     return {**base, "thinking": mode == "reasoning", "out": sub, "resume": resume}
 
 
-def _prepare_out(opts: SuiteOptions, model: str, exams: Sequence[str], bank: Path | str | Bank) -> Path:
-    out = opts.out or Path("runs") / f"suite-{Path(model).name or 'model'}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+def _suite_out(opts: SuiteOptions, model: str) -> Path:
+    return opts.out or Path("runs") / f"suite-{Path(model).name or 'model'}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+
+
+def _prepare_out(opts: SuiteOptions, out: Path, model: str, exams: Sequence[str], bank: Path | str | Bank) -> Path:
     if out.exists() and any(out.iterdir()) and not opts.resume:
         raise InputError(f"suite directory {out} already holds runs",
                          hint="add --resume to finish it, or choose another --out")
@@ -243,28 +254,52 @@ def _prepare_out(opts: SuiteOptions, model: str, exams: Sequence[str], bank: Pat
 # ------------------------------------------------------------------------------------ running
 
 
+def _plan_all(banks: dict[str, Bank], opts: SuiteOptions, backend: Backend, out: Path) -> list[tuple[Mode, RunPlan]]:
+    """Every (exam, mode) planned before anything is written or generated: one bad run stops them all."""
+    return [(mode, prepare_plan(exam, exam_bank, backend, _sub_options(opts, out / exam, mode)))
+            for exam, exam_bank in banks.items() for mode in opts.modes]
+
+
+def _check_all(plans: list[tuple[Mode, RunPlan]]) -> list[RunStore | None]:
+    """Every sub-run's directory checked (new, or a resume that matches) before any generates."""
+    return [check_out_dir(plan) for _, plan in plans]
+
+
 def evaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend: Backend, *,
                    progress: RunProgress | None = None, **options: Any) -> SuiteReport:
     """Run ``backend``'s model on every exam in ``exams`` (ids, ``"a,b"`` or ``"all"``) in every mode.
 
     ``options`` are :func:`examqa.evaluate`'s plus ``modes`` (default ``("reasoning",)``). Each
     (exam, mode) is an ordinary run in ``out/<exam>/<mode>/``, run one after another in this thread;
-    ``resume=True`` finishes whatever is left of every one of them. Returns the suite report, also
-    written to ``out/suite-report.json/.md/.html``.
+    ``resume=True`` finishes whatever is left of every one of them. Every run is planned and its
+    directory checked before the first generates. Returns the suite report, also written to
+    ``out/suite-report.json/.md/.html``.
     """
     opts = _suite_options(options)
     asked = resolve_exams(exams)
     banks, routed = _banks(asked, bank, opts.bank_format)
     _one_paper_each(banks, opts)
     _check_electives(opts, list(banks))
+    out = _suite_out(opts, backend.info.model)
+    plans = _plan_all(banks, opts, backend, out)
     backend.open()  # a dead server or a missing model fails here, before the suite directory exists
-    out = _prepare_out(opts, backend.info.model, list(banks), bank)
-    results: list[ModeReport] = []
-    for exam, exam_bank in banks.items():
-        for mode in opts.modes:
-            report = evaluate(exam, exam_bank, backend, progress=progress, **_sub_options(opts, out / exam, mode))
-            results.append(ModeReport(**report.model_dump(), mode=mode))
+    _prepare_out(opts, out, backend.info.model, list(banks), bank)
+    stores = _check_all(plans)
+    results = [ModeReport(**_run_one(plan, store, backend, progress).model_dump(), mode=mode)
+               for (mode, plan), store in zip(plans, stores, strict=True)]
     return _finish(results, banks, routed, opts, backend, out, bank)
+
+
+def _run_one(plan: RunPlan, store: RunStore | None, backend: Backend, progress: RunProgress | None) -> Report:
+    """One planned run from sync code: in this thread, or (inside a running loop) on a helper thread's loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run_planned(plan, store, backend, progress)
+    from examqa.backends.base import run_sync
+
+    report: Report = run_sync(lambda: arun_planned(plan, store, backend, progress))
+    return report
 
 
 async def aevaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend: Backend, *,
@@ -272,19 +307,49 @@ async def aevaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, b
     """:func:`evaluate_suite` on the running event loop, every (exam, mode) run at once.
 
     The runs share the backend's concurrency budget, so a server stays busy across the ends of runs.
+    Every run is planned and its directory checked before any generates. The runs are one task group:
+    if one fails, the others are cancelled (each keeps its samples and writes its partial report) and
+    the first failure is raised, once nothing is left generating; cancelling the suite does the same.
     """
     opts = _suite_options(options)
     asked = resolve_exams(exams)
     banks, routed = _banks(asked, bank, opts.bank_format)
     _one_paper_each(banks, opts)
     _check_electives(opts, list(banks))
+    out = _suite_out(opts, backend.info.model)
+    plans = _plan_all(banks, opts, backend, out)
     await backend.aopen()
-    out = _prepare_out(opts, backend.info.model, list(banks), bank)
-    jobs = [(exam, mode) for exam in banks for mode in opts.modes]
-    reports = await asyncio.gather(*(aevaluate(exam, banks[exam], backend, progress=progress,
-                                               **_sub_options(opts, out / exam, mode)) for exam, mode in jobs))
-    results = [ModeReport(**r.model_dump(), mode=mode) for r, (_, mode) in zip(reports, jobs, strict=True)]
+    _prepare_out(opts, out, backend.info.model, list(banks), bank)
+    stores = _check_all(plans)
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(arun_planned(plan, store, backend, progress),
+                                       name=f"examqa-suite {plan.entry.blueprint.id} {mode}")
+                     for (mode, plan), store in zip(plans, stores, strict=True)]
+    except BaseExceptionGroup as failed:
+        raise _first_failure(failed) from None
+    results = [ModeReport(**task.result().model_dump(), mode=mode)
+               for task, (mode, _) in zip(tasks, plans, strict=True)]
     return _finish(results, banks, routed, opts, backend, out, bank)
+
+
+def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error to raise for a failed task group: its first, so a caller sees the error it knows
+    (an ExamqaError stays one: the CLI prints it and exits 2), with the others noted on it."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    first = leaves[0]
+    for other in leaves[1:]:
+        first.add_note(f"also failed: {type(other).__name__}: {other}")
+    return first
 
 
 # ------------------------------------------------------------------------------------ the report
