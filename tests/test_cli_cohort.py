@@ -39,7 +39,7 @@ def test_cohort_terminal_and_files(tmp_path: Path, bank: Path) -> None:
                    "--md", str(out / "cohort.md"))
     assert done.returncode == 0, done.stderr
     assert "응시 8명" in done.stdout and "과목별 분포" in done.stdout
-    rows = list(csv.DictReader((out / "students.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((out / "students.csv").read_text(encoding="utf-8").splitlines()))
     assert [r["student"] for r in rows] == [f"학생{n}" for n in range(8)]
     assert (out / "cohort.html").read_text(encoding="utf-8").startswith("<!doctype html>")
     assert "## 문항 통계" in (out / "cohort.md").read_text(encoding="utf-8")
@@ -87,7 +87,7 @@ def test_skip_bad_grades_the_rest_and_says_so(tmp_path: Path, bank: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert "1 sheet(s) left out as bad (--skip-bad): 늦은학생" in done.stderr
     assert "left out: 늦은학생" in done.stdout
-    assert len(list(csv.reader((tmp_path / "s.csv").open(encoding="utf-8")))) == 1 + 8
+    assert len(list(csv.reader((tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()))) == 1 + 8
 
 
 def test_a_single_sheet_is_graded_as_before(tmp_path: Path, bank: Path) -> None:
