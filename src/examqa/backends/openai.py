@@ -141,9 +141,8 @@ class _LoopState:
     closes the pool: see :func:`_keep_open`."""
 
     async def close(self) -> None:
-        """Close the pool (on its own loop)."""
-        if self.keeper is not None:
-            await self.keeper.aclose()
+        """Close the pool (on its own loop). The keeper is left to the loop: it finds the pool closed,
+        and closing it here could race the loop's own shutdown of its async generators."""
         if not self.session.closed:
             await self.session.close()
 
