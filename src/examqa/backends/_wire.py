@@ -110,13 +110,16 @@ def secret_name(name: str) -> bool:
 def mask_secrets(value: Any, known: Sequence[str] = ()) -> Any:
     """``value`` (JSON-like) with every secret-looking entry replaced by ``***``: entries whose name looks
     secret (:func:`secret_name`), values shaped like a key or an Authorization header, and any string
-    containing one of the ``known`` secrets. Nested objects and lists are masked all the way down."""
+    that is, or contains, one of the ``known`` secrets (contains: when the secret has 8 characters or
+    more, so a one-letter test key does not mask every word with that letter). Nested objects and lists
+    are masked all the way down."""
     if isinstance(value, Mapping):
         return {k: MASK if secret_name(str(k)) and v not in (None, "") else mask_secrets(v, known)
                 for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_secrets(v, known) for v in value]
-    if isinstance(value, str) and (_SECRET_VALUE.match(value) or any(s and s in value for s in known)):
+    if isinstance(value, str) and (_SECRET_VALUE.match(value)
+                                   or any(s and (s == value or (len(s) >= 8 and s in value)) for s in known)):
         return MASK
     return value
 
