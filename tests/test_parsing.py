@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from examqa.exams.models import Question
 from examqa.reading.parse import FAILURE_METHODS, SUCCESS_METHODS, ParsedResponse, parse_response
 
 # ------------------------------------------------------------------------------------------ fixtures
@@ -350,18 +351,23 @@ def evaluation_cases() -> list[Any]:
         else:
             text, reasoning = doc["reasonings"][case["reasoning"]] + "</think>\n\n" + case["answer"], True
         params.append(pytest.param(text, tuple(item["choices"]), reasoning, item.get("label_style", "number"),
-                                   case["expected"], id=case["id"]))
+                                   case["expected"], item["stem"], id=case["id"]))
     return params
 
 
 EVALUATION = evaluation_cases()
 
 
-@pytest.mark.parametrize(("text", "choices", "reasoning", "style", "expected"), EVALUATION)
+@pytest.mark.parametrize("asked", ["question", "unknown"])
+@pytest.mark.parametrize(("text", "choices", "reasoning", "style", "expected", "stem"), EVALUATION)
 def test_evaluation_set_is_read_like_a_careful_grader(text: str, choices: tuple[str, ...], reasoning: bool,
-                                                      style: Any, expected: int | None) -> None:
-    """Every completion gets the grader's reading: no wrong choice, and no refusal where a grader reads one."""
-    parsed = parse_response(text, choices, reasoning=reasoning, label_style=style)
+                                                      style: Any, expected: int | None, stem: str,
+                                                      asked: str) -> None:
+    """Every completion gets the grader's reading: no wrong choice, and no refusal where a grader reads one —
+    knowing what the item asks, as a run reads it, and without (a caller that gives no question)."""
+    question = Question(id="Q", subject="과목", stem=stem, choices=choices, accepted=frozenset({1}),
+                        label_style=style) if asked == "question" else None
+    parsed = parse_response(text, choices, reasoning=reasoning, label_style=style, question=question)
     assert parsed.choice == expected, parsed
 
 

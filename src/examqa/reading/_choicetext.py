@@ -16,6 +16,7 @@ An item's choices are indexed once (:func:`choice_index`, cached). A value is th
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
 import re
@@ -115,6 +116,7 @@ class ChoiceIndex:
     keyed: dict[int, str]  # index → key of the choices with a text, for rapidfuzz
     any_pairs: bool  # some choice is a statement that a value can describe
     term_heads: frozenset[str]  # first characters of the term-like choices: a cheap test before the regex
+    negative: bool | None = None  # the question asks for the choice that is NOT so ("옳지 않은 것은?"); None: unknown
 
 
 def norm(s: str) -> str:
@@ -292,8 +294,14 @@ def _by_head(keys: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 @functools.lru_cache(maxsize=1024)  # a 2-day licence exam has 300-550 items
-def choice_index(choices: tuple[str, ...], letters: bool) -> ChoiceIndex:
-    """Index an item's choice texts (cached: an exam reuses each item's choices for every sample)."""
+def choice_index(choices: tuple[str, ...], letters: bool, negative: bool | None = None) -> ChoiceIndex:
+    """Index an item's choice texts (cached: an exam reuses each item's choices for every sample).
+
+    ``negative`` is the question's polarity (a negative ask, a positive one, or None when unknown): the
+    index of the same choices, with the polarity that reading a statement about a choice depends on.
+    """
+    if negative is not None:
+        return dataclasses.replace(choice_index(choices, letters), negative=negative)
     texts = tuple(c.translate(TRANSLATE) for c in choices)
     norms = tuple(key(t) for t in texts)
     counts: dict[str, int] = {}

@@ -21,6 +21,7 @@ from examqa.reading._choicetext import (
     strip_endings,
     strip_wrapper,
 )
+from examqa.reading._stance import lead_stance, mention_stance
 
 VALUE_CAP = 600  # characters of a value's line that are read; longer than any real choice text
 MENTION_CAP = 20_000  # characters scanned for label mentions: past that, an answer is a repetition loop
@@ -260,7 +261,9 @@ def _decide_label(labels: _Labels, text: Verdict | None, ctx: ChoiceIndex, via: 
             return Verdict(None, "ambiguous")  # "2" with choices "1", "2", …: both readings are complete
     if not own and _NEGATION_RE.match(rest):
         after = _AFTER_NEGATION_RE.search(rest)
-        again = interpret(rest[after.end():], ctx, via, depth + 1) if after and depth < NEGATION_DEPTH else None
+        if after is None:
+            return None  # "③이 아니다": ③ is ruled out, and nothing is chosen here
+        again = interpret(rest[after.end():], ctx, via, depth + 1) if depth < NEGATION_DEPTH else None
         return again if again is not None and again.choice is not None else Verdict(None, "ambiguous")
     # Whatever follows the label beyond a sentence ending ("③ 2개", "③ (2개)") may be a choice's text.
     rest_text = None if own or _ending_only(rest) else text_match(rest.strip(" \t()[]:-–—.,/"), ctx)
@@ -328,19 +331,27 @@ def mention_verdict(text: str, ctx: ChoiceIndex, pure_only: bool = False) -> Ver
     """The labels mentioned in ``text``: one distinct label is the answer, several are ``ambiguous``.
 
     ``pure_only`` counts only a label that ends its clause ("…③번 설명이다"): in an answer sentence,
-    "①의 예외" names ① without choosing it.
+    "①의 예외" names ① without choosing it. A label ruled out where it is mentioned ("③이 아니라",
+    "③은 틀렸다" on a positive question) does not count; one only doubted ("④일 가능성도 있다") counts
+    against another label but is no answer on its own.
     """
     text = text[:MENTION_CAP]
     if _MENTION_CHAR_RE[ctx.letters].search(text) is None:
         return Verdict(None, "no_answer")  # no digit, circled number or capital: nothing to scan for
     seen: dict[int, tuple[int, str]] = {}  # label → (position, form) of its first mention
+    firm: set[int] = set()  # labels mentioned at least once neither ruled out nor doubted
 
     def note(k: int, form: str, pos: int, end: int) -> bool:
-        if pure_only and not is_pure(text[end:]):
+        stance = mention_stance(text, end, ctx) or lead_stance(text, pos, ctx)
+        if stance == "rejected":
+            return False  # "③이 아니라", "③은 확실히 아니다": ruled out, no evidence for ③
+        if pure_only and stance is None and not is_pure(text[end:]):
             return False
+        if stance is None:
+            firm.add(k)
         if k not in seen or pos < seen[k][0]:
             seen[k] = (pos, form)
-        return len(seen) > 1  # two distinct labels: ambiguous whatever else is mentioned
+        return len(seen) > 1  # two distinct labels (a doubted one too): ambiguous whatever else is mentioned
 
     # Every inline form has a circled number, a bracket or 번: without them the scan finds nothing.
     if "번" in text or "(" in text or _SYMBOL_RE.search(text):
@@ -370,6 +381,8 @@ def mention_verdict(text: str, ctx: ChoiceIndex, pure_only: bool = False) -> Ver
     if not seen:
         return Verdict(None, "no_answer")
     (k, (_, form)), = seen.items()
+    if k not in firm:
+        return Verdict(None, "no_answer")  # "③일 수도 있다": a doubt is not an answer
     return Verdict(k, form) if 1 <= k <= ctx.n else Verdict(None, "out_of_range")
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from examqa.reading._choicetext import ChoiceIndex, Verdict, loose_exact, strip_endings
 from examqa.reading._cues import NONE_RE, SENTENCE_END_RE, VALUE_CAP, C, interpret, label_at
+from examqa.reading._stance import contradicts
 
 MAX_STATEMENTS = 16  # statements read from the end of an answer part before falling back
 MAX_CUES = 16  # answer sentences read from the end
@@ -52,10 +53,11 @@ _REVERSE_AFTER_RE = re.compile(r"[ \t]*(?:입니다|이다|임|이며|이고|이
 # Tier B, read only when no tier-A sentence is: "X이 옳다", "X는 틀렸다" (whose sense depends on the
 # question), and "따라서 …은 X이다" where X is exactly a choice's text.
 
-_ADJ = (r"(?:옳|맞|바르|올바르|알맞|적절하|타당하|적합하|정확하)지[ \t]*않은|옳은|맞는|바른|올바른|알맞은|적절한"
-        r"|타당한|적합한|정확한|틀린|잘못된|부적절한|부적합한|해당하는|해당되는|해당하지[ \t]*않는|의심되는|유력한"
-        r"|가능성이[ \t]*(?:가장[ \t]*)?높은|(?:우선|먼저)(?:적으로)?[ \t]*[가-힣]{1,5}[ \t]*할|필요한|권장되는"
-        r"|추천되는|고른|정답인|답인")
+_ADJ = (r"(?P<fneg>(?:옳|맞|바르|올바르|알맞|적절하|타당하|적합하|정확하)지[ \t]*않은|틀린|잘못된|부적절한|부적합한"
+        r"|해당하지[ \t]*않는)"
+        r"|(?P<fpos>옳은|맞는|바른|올바른|알맞은|적절한|타당한|적합한|정확한|해당하는|해당되는)"
+        r"|의심되는|유력한|가능성이[ \t]*(?:가장[ \t]*)?높은|(?:우선|먼저)(?:적으로)?[ \t]*[가-힣]{1,5}[ \t]*할|필요한"
+        r"|권장되는|추천되는|고른|정답인|답인")
 # The lookaheads give the scan the characters a match can start with (the alternatives alone do not).
 _FORWARD_CUE_RE = re.compile(
     r"(?=[옳맞바올알적타정틀잘부해의유가우먼필권추고답것])"
@@ -65,19 +67,28 @@ _FORWARD_CUE_RE = re.compile(
 _FORWARD_WORDS = re.compile("것|옳|맞|바르|바른|알맞|적절|타당|적합|정확|틀린|잘못|해당|의심|유력|가능성|우선|먼저"
                             "|필요|권장|추천|고른|답인")
 _ENGLISH_CUE_RE = re.compile(
-    r"(?=[Tt])\bthe[ \t]+(?:most[ \t]+)?(?:likely|appropriate|suitable|(?:in)?correct|wrong|false|true|right|best|only)"
-    r"(?:[ \t]+[a-z]+){0,2}?[ \t]+(?:is|would[ \t]+be)[ \t]*:?[ \t]*", re.I)
+    r"(?=[Tt])\bthe[ \t]+(?:most[ \t]+)?(?:likely|appropriate|suitable|(?P<eneg>incorrect|wrong|false)"
+    r"|(?P<epos>correct|true|right)|best|only)"
+    r"(?P<ewords>(?:[ \t]+[a-z]+){0,2}?)[ \t]+(?:is|would[ \t]+be)[ \t]*:?[ \t]*", re.I)
+# "the correct answer is": the answer itself, whatever the question asks; "the correct statement is" says
+# which statement is right.
+_ANSWER_WORD_RE = re.compile(r"[ \t]+(?:answer|choice|option)\b", re.I)
 _PRED_A = (r"가장[ \t]*(?:적절|적합|타당|유력|알맞)(?:하다|합니다|해[ \t]*보인다|해[ \t]*보입니다)"
            r"|(?:가장[ \t]*|더[ \t]*)?(?:의심(?:된다|됩니다)|가능성이[ \t]*(?:가장[ \t]*|더[ \t]*)?높(?:다|습니다))"
            r"|(?:최종[ \t]*)?(?:정답|답)(?:이다|입니다|임|이에요|예요)?")
-_PRED_B = (r"옳지[ \t]*않(?:다|습니다|은[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
-           r"|틀렸(?:다|습니다)|틀립니다|틀리다|틀린[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?"
-           r"|잘못(?:되었다|되었습니다|됐다|된[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
-           r"|옳(?:다|습니다|은[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
-           r"|맞(?:다|습니다|는[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
-           r"|적절(?:하다|합니다)|적절하지[ \t]*않(?:다|습니다)|해당(?:한다|합니다|된다|됩니다)")
-_REVERSE_CUE_RE = re.compile(rf"(?:이|가|은|는)[ \t]*(?:(?P<a>{_PRED_A})|(?P<b>{_PRED_B}))(?=[ \t]*(?:[.!。,(]|$))",
-                             re.M)
+_PRED_B_NEG = (r"옳지[ \t]*않(?:다|습니다|은[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
+               r"|틀렸(?:다|습니다)|틀립니다|틀리다|틀린[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?"
+               r"|잘못(?:되었다|되었습니다|됐다|된[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
+               r"|적절하지[ \t]*않(?:다|습니다)")
+_PRED_B_POS = (r"옳(?:다|습니다|은[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
+               r"|맞(?:다|습니다|는[ \t]*(?:설명|것|지문|내용)(?:이다|입니다)?)"
+               r"|적절(?:하다|합니다)|해당(?:한다|합니다|된다|됩니다)")
+_REVERSE_CUE_RE = re.compile(rf"(?:이|가|은|는)[ \t]*(?:(?P<a>{_PRED_A})|(?P<bneg>{_PRED_B_NEG})"
+                             rf"|(?P<bpos>{_PRED_B_POS}))(?=[ \t]*(?:[.!。,(]|$))", re.M)
+# The sense of a line head ("옳지 않은 것: ③"): a statement said to be wrong, or right.
+_HEAD_NEG_RE = re.compile(r"(?:옳|맞|바르|올바르|알맞|적절하|타당하|적합하|정확하)지[ \t]*않|틀린|잘못|부적|해당하지"
+                          r"|incorrect|wrong|false|\bnot\b", re.I)
+_HEAD_POS_RE = re.compile(r"옳은|맞는|바른|올바른|알맞은|적절한|타당한|적합한|정확한|해당하는|correct|true|right", re.I)
 _PRED_WORDS = re.compile("적절|적합|타당|유력|알맞|의심|가능성|답|옳|틀|잘못|맞|해당")
 _VERB_CUE_RE = re.compile(r"[을를][ \t]+(?:[^\s.,]+[ \t]+){0,3}?"
                           r"(?:투여|선택|처방|시행|사용|고르|고릅|택하|택합|권고|권장|추천|실시)")
@@ -263,25 +274,47 @@ def _clause_before(text: str, pos: int, follow: bool = True) -> str:
     return clause
 
 
-def _cue_values(text: str) -> list[tuple[int, str, str, int]]:
+Cue = tuple[int, str, str, int, str]
+"""An answer sentence: (position, tier, how its value is found, where, sense)."""
+
+
+def _forward_sense(m: re.Match[str]) -> str:
+    return "neg" if m.group("fneg") else "pos" if m.group("fpos") else ""
+
+
+def _english_sense(m: re.Match[str]) -> str:
+    if _ANSWER_WORD_RE.match(m.group("ewords")):
+        return ""  # "the correct answer is": the answer, on any question
+    return "neg" if m.group("eneg") else "pos" if m.group("epos") else ""
+
+
+def _head_sense(head: str) -> str:
+    return "neg" if _HEAD_NEG_RE.search(head) else "pos" if _HEAD_POS_RE.search(head) else ""
+
+
+def cue_values(text: str) -> list[Cue]:
     """Answer sentences without a marker, the last ``MAX_CUES`` of them: (position, tier, how the value
-    is found — ``after`` the cue to the sentence end or the clause ``before`` it — and where)."""
-    found: list[tuple[int, str, str, int]] = []
+    is found — ``after`` the cue to the sentence end or the clause ``before`` it — where, and the sense
+    of what the sentence says of its value: ``neg`` (it is the wrong one: "옳지 않은 것은 …", "…이
+    틀렸다"), ``pos`` (the right one: "옳은 것은 …", "…이 옳다") or "" (it is chosen: "…이 가장
+    의심된다", "…을 투여한다"))."""
+    found: list[Cue] = []
     if _FORWARD_WORDS.search(text):
         for m in _matches_after(_FORWARD_CUE_RE, text, lambda ch: not "가" <= ch <= "힣"):
-            found.append((m.start(), "A", "after", m.end()))
+            found.append((m.start(), "A", "after", m.end(), _forward_sense(m)))
     if "the " in text or "The " in text or "THE " in text:
-        found += [(m.start(), "A", "after", m.end()) for m in _ENGLISH_CUE_RE.finditer(text)]
+        found += [(m.start(), "A", "after", m.end(), _english_sense(m)) for m in _ENGLISH_CUE_RE.finditer(text)]
     if _PRED_WORDS.search(text):
         for m in _REVERSE_CUE_RE.finditer(text):
             at = m.start()
             while at and text[at - 1] in " \t":
                 at -= 1
-            found.append((at, "A" if m.group("a") else "B", "before", at))
+            sense = "neg" if m.group("bneg") else "pos" if m.group("bpos") else ""
+            found.append((at, "A" if m.group("a") else "B", "before", at, sense))
     if _VERB_WORDS.search(text):
         verb_object = _matches_after(_VERB_CUE_RE, text, lambda ch: _is_word_char(ch) or ch in "0123456789)",
                                      at_start=False)
-        found += [(m.start(), "A", "before", m.start()) for m in verb_object]
+        found += [(m.start(), "A", "before", m.start(), "") for m in verb_object]
     colon = text.find(":")
     while colon >= 0:
         line_start = text.rfind("\n", 0, colon) + 1
@@ -291,7 +324,7 @@ def _cue_values(text: str) -> list[tuple[int, str, str, int]]:
             while value_start < len(text) and text[value_start] in " \t":
                 value_start += 1
             if value_start < len(text) and not text[value_start].isspace():
-                found.append((line_start, "A", "line", value_start))
+                found.append((line_start, "A", "line", value_start, _head_sense(head.group("head"))))
         colon = text.find(":", colon + 1)
     return sorted(found)[-MAX_CUES:]
 
@@ -368,16 +401,20 @@ def _topic_verdict(text: str, ctx: ChoiceIndex) -> Verdict | None:
     return found
 
 
-def cue_verdict(text: str, ctx: ChoiceIndex) -> Verdict | None:
+def cue_verdict(text: str, ctx: ChoiceIndex, tiers: str = "AB", cues: list[Cue] | None = None) -> Verdict | None:
     """The answer sentences' reading: one choice, ``ambiguous`` when they name two, None when none reads.
 
-    Tier B (and its "…은 X이다" sentences) is read only when tier A gives nothing.
+    Tier B (and its "…은 X이다" sentences) is read only when tier A gives nothing; ``tiers`` reads only
+    some (``cues``: :func:`cue_values` of ``text``, when already at hand). A sentence that says its
+    value is the wrong one on a question asking for the right one ("옳지 않은 것은 ①", "①이 틀렸다"
+    on "옳은 것은?"), or the right one on a negative question, rules that value out: it is not read.
     """
-    cues = _cue_values(text)
-    for tier in ("A", "B"):
+    if cues is None:
+        cues = cue_values(text)
+    for tier in tiers:
         verdicts = []
-        for _, cue_tier, how, at in cues:
-            if cue_tier == tier:
+        for _, cue_tier, how, at, sense in cues:
+            if cue_tier == tier and not contradicts(sense, ctx.negative):
                 value = _cue_value(text, how, at)
                 verdict = interpret(value, ctx, "cue") if value.strip() else None
                 if verdict is not None:

@@ -15,7 +15,13 @@ Two stages, each callable through :func:`parse_response`:
 
 2. **Extract**, from the answer part only, in this order; the first step that reads anything decides.
    Markdown (bold, headings, bullets, quotes), HTML emphasis, LaTeX ``$``/``\\text{}``/
-   ``\\textcircled{}`` and full-width forms are removed first.
+   ``\\textcircled{}`` and full-width forms are removed first, and so is every sentence that only rules
+   a choice out or doubts it (``_stance``): "①번은 확실히 아니다", "정답은 ③이 아니다", "③은 배제된다",
+   "③일 수도 있다", "option (3) seems unlikely", "(B) is not the answer" — and, once the question's
+   polarity is known (``question=``/``negative=``), a choice said to be wrong on a question that asks for
+   the right one ("④는 명백히 틀렸습니다" on "옳은 것은?") or right on one that asks for the wrong one
+   ("①은 옳다" on "옳지 않은 것은?", where "④는 옳지 않다" *is* the answer). A choice ruled out is never
+   the answer, and no choice is read by elimination: the text read is what is left.
 
    a. *Statements*, taken from the **last** one backwards: a marker (정답, 답, 답안, 답변, 최종 정답, 최종 답,
       정답 번호, Answer, Final answer, Correct answer; separated by ``:``/``：``/``=``, 은/는, ``is``/
@@ -24,8 +30,9 @@ Two stages, each callable through :func:`parse_response`:
       ``\\boxed{…}``. The last statement that can be read wins over earlier ones and over any
       explanation after it ("정답: ③\\n\\n해설: ①은 …" → 3; "Answer: D … The answer remains C." → C).
    b. The answer's *first line* read on its own ("③", "3번입니다.", "2개", "ㄱ, ㄷ", a choice's text).
-   c. *Answer sentences* without a marker, read like a statement's value. Tier A: a cue before the
-      answer ("옳지 않은 것은 …", "가장 적절한 치료는 …", "가능성이 가장 높은 진단은 …", "…것은 …",
+   c. *Answer sentences* without a marker, read like a statement's value; one whose sense contradicts the
+      question's polarity ("옳지 않은 것은 ①" on "옳은 것은?") rules its value out and is not read. Tier A: a
+      cue before the answer ("옳지 않은 것은 …", "가장 적절한 치료는 …", "가능성이 가장 높은 진단은 …", "…것은 …",
       "옳은 것을 고르면 …", "The most likely diagnosis is …", "진단: …"), a predicate after it ("…이
       가장 적절하다", "…이 가장 의심된다", "…가 정답이다"), or a verb ("…을 투여한다", "…을
       선택한다", "③번을 고르겠습니다"). What a predicate or verb is said of is its clause ("…5년이므로
@@ -35,9 +42,13 @@ Two stages, each callable through :func:`parse_response`:
       choice's text ("따라서 지급보험금은 800만원이다") — only the answer's last sentence or one that
       opens with 따라서/그러므로/즉/so/therefore…, never a sentence of several givens ("기초재고는
       ₩120,000이고 기말재고는 ₩200,000이다"), and a bare number ("기울기는 2이다") only after such a
-      word. Sentences of one tier that name two different choices are ``ambiguous``.
+      word. Sentences of one tier that name two different choices are ``ambiguous``. Between tier A and
+      tier B: an answer that declines to answer ("정답을 고를 수 없습니다", "판단하기 어렵다", "I cannot
+      determine") is ``no_answer`` — the weaker evidence below is not read from it.
    d. Every label *mentioned* in the answer part: exactly one distinct label is the answer, several
-      are ``ambiguous``.
+      are ``ambiguous``. A mention that rules its label out ("③이 아니라 ④", "③은 틀렸고" on a positive
+      question) does not count; a doubted one ("④일 가능성도 있다") counts against another label but is no
+      answer on its own.
    e. A one-sentence answer that names exactly one short choice ("급성 충수염을 의심하며 수술을
       의뢰한다."), not as the topic it explains ("레진 시멘트는 … 안 된다") and not an amount.
 
@@ -106,21 +117,25 @@ reading a careful grader gives each (none where a grader would refuse).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from examqa.exams.features import negative_ask
+from examqa.exams.models import Question
 from examqa.reading._choicetext import ODD_CHARS_RE, TRANSLATE, ChoiceIndex, Verdict, choice_index, named_terms
 from examqa.reading._cues import CIRCLED_BY_NUMBER, SENTENCE_END_RE, interpret, mention_verdict
 from examqa.reading._cues import MENTION_CAP as MENTION_CAP  # the limits the docstring names, re-exported
 from examqa.reading._cues import NEGATION_DEPTH as NEGATION_DEPTH
 from examqa.reading._cues import VALUE_CAP as VALUE_CAP
+from examqa.reading._stance import drop_rejections, refuses
 from examqa.reading._statements import MAX_CUES as MAX_CUES
 from examqa.reading._statements import MAX_STATEMENTS as MAX_STATEMENTS
-from examqa.reading._statements import cue_verdict, explains, statements
+from examqa.reading._statements import cue_values, cue_verdict, explains, statements
 
-__all__ = ["FAILURE_METHODS", "SUCCESS_METHODS", "ParsedResponse", "parse_response"]
+__all__ = ["FAILURE_METHODS", "SUCCESS_METHODS", "ParsedResponse", "asks_negative", "parse_response"]
 
 SUCCESS_METHODS = frozenset({
     "marker", "boxed", "circled", "number_suffix", "paren", "letter", "ordinal", "bare",
@@ -196,7 +211,8 @@ def _clean(text: str) -> str:
 
 
 def _extract(answer: str, ctx: ChoiceIndex) -> Verdict:
-    text = _clean(answer).strip()
+    # A sentence that only rules a choice out ("①번은 확실히 아니다") is no evidence for any reading.
+    text = drop_rejections(_clean(answer), ctx).strip()
     if not text:
         return Verdict(None, "no_answer")
     # Only the last statements are tried: a degenerate loop of unreadable "answer is …" must stay cheap.
@@ -207,7 +223,15 @@ def _extract(answer: str, ctx: ChoiceIndex) -> Verdict:
     verdict = interpret(text, ctx, "unmarked")
     if verdict is not None:
         return verdict
-    verdict = cue_verdict(text, ctx)
+    cues = cue_values(text)
+    verdict = cue_verdict(text, ctx, tiers="A", cues=cues)
+    if verdict is not None:
+        return verdict
+    # "정답을 고를 수 없습니다": below here the evidence is weak (a choice said to be right or wrong,
+    # one mentioned), and a model that declines to answer has not answered by mentioning one.
+    if refuses(text):
+        return Verdict(None, "no_answer")
+    verdict = cue_verdict(text, ctx, tiers="B", cues=cues)
     if verdict is not None:
         return verdict
     verdict = mention_verdict(text, ctx)
@@ -288,23 +312,44 @@ def _split(text: str, reasoning: bool) -> tuple[str | None, str, bool]:
 
 
 def parse_response(text: str, choices: Sequence[str], reasoning: bool = True,
-                   label_style: Literal["number", "letter"] = "number") -> ParsedResponse:
+                   label_style: Literal["number", "letter"] = "number", *, question: Question | None = None,
+                   negative: bool | None = None) -> ParsedResponse:
     """Split a completion into reasoning and answer and read the 1-based choice from the answer part.
 
     ``reasoning=True`` expects a reasoning-mode completion (``…</think>answer``; the template opened
     ``<think>`` in the prompt); no ``</think>`` gives ``truncated=True`` and no choice. ``choices``
     are the choice texts in printed order (any count); ``label_style="letter"`` also reads A/B/C.
+
+    What the question asks decides what a sentence about a choice says: "④는 옳지 않다" answers
+    "옳지 않은 것은?" and rules ④ out on "옳은 것은?". ``question`` gives it (its stem is read for a
+    negative ask, as prompts read it: :func:`examqa.exams.features.negative_ask`); ``negative`` says it
+    directly and wins over ``question``. With neither, such sentences are read as before the polarity
+    was known, and only what rules a choice out whatever the question asks ("①은 확실히 아니다",
+    "option (3) seems unlikely") is set aside.
+
     Never raises on odd text; the returned choice is always None or within ``1..len(choices)``.
     See the module docstring for the rules and the ``method`` vocabulary.
     """
     thought, answer, truncated = _split(text, reasoning)
     if truncated:
         return _parsed(None, "truncated", thought, "", True)
-    ctx = choice_index(choices if isinstance(choices, tuple) else tuple(choices), label_style == "letter")
+    if negative is None and question is not None:
+        negative = asks_negative(question)
+    ctx = choice_index(choices if isinstance(choices, tuple) else tuple(choices), label_style == "letter", negative)
     verdict = _extract(answer, ctx)
     choice = verdict.choice if verdict.choice is not None and 1 <= verdict.choice <= ctx.n else None
     method = verdict.method if choice is not None or verdict.method in FAILURE_METHODS else "out_of_range"
     return _parsed(choice, method, thought, answer, False)
+
+
+def asks_negative(question: Question) -> bool:
+    """Whether ``question`` asks for the choice that is *not* so ("옳지 않은 것은?", "… EXCEPT")."""
+    return _negative_ask(question.stem)
+
+
+@functools.lru_cache(maxsize=4096)
+def _negative_ask(stem: str) -> bool:
+    return negative_ask(stem) is not None
 
 
 def _parsed(choice: int | None, method: str, reasoning: str | None, answer_text: str,

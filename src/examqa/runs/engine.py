@@ -149,6 +149,10 @@ def grade_sample(question: Question, result: GenResult, sampling: Sampling, temp
                  blank_scores_on_all_accepted: bool = False) -> SampleRecord:
     """Parse one completion and grade it. Errors, truncation and no-answer stay distinct outcomes.
 
+    The completion is read knowing what ``question`` asks (a negative ask turns "④는 옳지 않다" from a
+    rejection into the answer). A protocol's extra ``readers`` (the KMMLU-Pro paper's regex) read the raw
+    output their own way, as the paper did: they are reproductions, not examqa's reading.
+
     ``grader`` decides whether the parsed choice scores (the exam's grader: the same one that grades
     sheets). ``label_style`` overrides the question's (a protocol that prints A)–E) reads letters);
     ``readers`` add other extractors' readings of the raw output, recorded beside examqa's own.
@@ -170,13 +174,14 @@ def grade_sample(question: Question, result: GenResult, sampling: Sampling, temp
         # and the token limit hit, the reasoning never closed — truncated, as in the unsplit case.
         content = result.content or ""
         truncated = sampling.thinking and result.finish_reason == "length" and not content.strip()
-        parsed = parse_response(content, question.choices, reasoning=False, label_style=style)
+        parsed = parse_response(content, question.choices, reasoning=False, label_style=style, question=question)
         reasoning = result.reasoning
         final = parsed.answer_text
         choice = None if truncated else parsed.choice
         method = "truncated" if truncated else parsed.method
     else:
-        parsed = parse_response(result.output, question.choices, reasoning=sampling.thinking, label_style=style)
+        parsed = parse_response(result.output, question.choices, reasoning=sampling.thinking, label_style=style,
+                                question=question)
         truncated, reasoning, final = parsed.truncated, parsed.reasoning, parsed.answer_text
         choice, method = parsed.choice, parsed.method
     correct = choice is not None and grade(
