@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from examqa.cohort._models import Placement, SubjectPlacement
 from examqa.cohort._stats import measure_scale
 from examqa.errors import InputError
 from examqa.exams.report import Report
+from examqa.exams.scoring import format_points
 
 
 def load_run_report(run: Path | str) -> tuple[Report, str]:
@@ -42,6 +44,16 @@ def percentile(values: NDArray[np.int64], value: int) -> float:
     return round(100.0 * (below + equal / 2) / len(values), 4)
 
 
+def _units(points: Fraction, unit: int, subject: str, source: str) -> int:
+    """Points in the cohort's units, exactly (110/3 points at 3 units a point are 110 units, not 109)."""
+    units = points * unit
+    if units.denominator != 1:
+        raise InputError(f"{subject}: the run's {format_points(points)} points are not a whole number of the "
+                         f"cohort's 1/{unit} point units", path=source,
+                         hint="place a run scored on the same paper, with the same item points")
+    return units.numerator
+
+
 def place(g: Graded, run: Report, source: str) -> Placement:
     """Place ``run`` (a model's report on the same paper) among the graded students."""
     t = g.template
@@ -61,7 +73,7 @@ def place(g: Graded, run: Report, source: str) -> Placement:
                          "bank's not in the run)", path=source, hint="run the model on the bank the cohort sat")
     frame = g.frame
     by_name = {s.name: s for s in run.subjects}
-    units = [int(by_name[name].points * frame.unit) for name in frame.subjects]
+    units = [_units(by_name[name].points, frame.unit, name, source) for name in frame.subjects]
     measure = sum(w * u for w, u in zip(frame.weights, units, strict=True))
     subjects = tuple(
         SubjectPlacement(name=name, points=by_name[name].points, percent=by_name[name].percent,

@@ -7,15 +7,23 @@ binary floats give wrong verdicts. Reports live in :mod:`examqa.exams.report`.
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
+_FLOAT_DIGITS = 15
+"""A float whose shortest decimal has more significant digits than this is a binary rounding (110/3 written
+as 36.666666666666664), not a decimal someone wrote."""
+_FLOAT_DENOMINATOR = 10_000
+
 
 def to_fraction(value: Any) -> Fraction:
-    """Read points exactly: ``2.5`` → 5/2 via its decimal text, ``"5/2"`` → 5/2, ints as they are."""
+    """Read points exactly: ``2.5`` → 5/2 via its decimal text, ``"5/2"`` or ``"110/3"`` → that fraction, ints
+    as they are. A float that is the binary rounding of a fraction (``36.666666666666664``, as examqa before
+    0.3 wrote 110/3) is read as the simplest fraction it rounds from (denominator up to 10,000)."""
     if isinstance(value, Fraction):
         return value
     if isinstance(value, bool):
@@ -23,7 +31,16 @@ def to_fraction(value: Any) -> Fraction:
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):
-        return Fraction(repr(value))  # the decimal the file wrote, not the nearest binary float
+        text = repr(value)  # the decimal the file wrote, not the nearest binary float
+        mantissa = text.split("e")[0].split("E")[0].replace("-", "").replace(".", "").lstrip("0")
+        if len(mantissa) > _FLOAT_DIGITS and value == value and abs(value) != float("inf"):
+            simplest = Fraction(value).limit_denominator(_FLOAT_DENOMINATOR)
+            if float(simplest) == value:
+                return simplest
+        try:
+            return Fraction(text)
+        except ValueError as exc:
+            raise ValueError(f"not a number: {value!r}") from exc
     if isinstance(value, str):
         try:
             return Fraction(value.strip())
@@ -32,14 +49,31 @@ def to_fraction(value: Any) -> Fraction:
     raise ValueError(f"not a number: {value!r}")
 
 
-def fraction_out(value: Fraction) -> int | float:
-    """JSON form of exact points: an int when whole, else the (terminating) decimal as a float."""
+ExactText = Annotated[str, Field(pattern=r"^-?\d+/\d+$", description="A fraction that is no terminating decimal, "
+                                 "exactly: numerator/denominator in lowest terms (110/3).")]
+
+
+@functools.lru_cache(maxsize=4096)
+def _non_integer_out(numerator: int, denominator: int) -> float | str:
+    as_float = numerator / denominator
+    return as_float if Fraction(repr(as_float)) == Fraction(numerator, denominator) else f"{numerator}/{denominator}"
+
+
+def fraction_out(value: Fraction) -> int | float | ExactText:
+    """Exact points as JSON writes them: an int when whole, the decimal as a float when it terminates and
+    the float's shortest text is that decimal (2.5, 37.5), else ``"numerator/denominator"`` (``"110/3"``).
+
+    Every form reads back to the same :class:`~fractions.Fraction` (:func:`to_fraction`). ``model_dump()``
+    gives the same forms: pydantic turns a Fraction into a string in Python mode whatever a serializer
+    returns (pydantic/pydantic#12286), so the model's attributes are where points stay Fractions.
+    """
     numerator, denominator = value.numerator, value.denominator
-    return numerator if denominator == 1 else numerator / denominator  # float(value), without the dispatch
+    return numerator if denominator == 1 else _non_integer_out(numerator, denominator)
 
 
 Points = Annotated[Fraction, BeforeValidator(to_fraction), PlainSerializer(fraction_out)]
-"""Exact points; read from ints, decimals or ``"a/b"`` strings, written as JSON numbers."""
+"""Exact points: a Fraction in Python; read from ints, decimals or ``"a/b"`` strings; written as JSON numbers
+when they terminate (35, 37.5) and as ``"a/b"`` strings when they do not (``"110/3"``)."""
 
 
 class _Input(BaseModel):

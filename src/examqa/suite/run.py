@@ -285,7 +285,8 @@ def evaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend:
     backend.open()  # a dead server or a missing model fails here, before the suite directory exists
     _prepare_out(opts, out, backend.info.model, list(banks), bank)
     stores = _check_all(plans)
-    results = [ModeReport(**_run_one(plan, store, backend, progress).model_dump(), mode=mode)
+    # the fields as they are (not through model_dump): points stay exact Fractions
+    results = [ModeReport(**dict(_run_one(plan, store, backend, progress)), mode=mode)
                for (mode, plan), store in zip(plans, stores, strict=True)]
     return _finish(results, banks, routed, opts, backend, out, bank)
 
@@ -328,7 +329,7 @@ async def aevaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, b
                      for (mode, plan), store in zip(plans, stores, strict=True)]
     except BaseExceptionGroup as failed:
         raise _first_failure(failed) from None
-    results = [ModeReport(**task.result().model_dump(), mode=mode)
+    results = [ModeReport(**dict(task.result()), mode=mode)
                for task, (mode, _) in zip(tasks, plans, strict=True)]
     return _finish(results, banks, routed, opts, backend, out, bank)
 
@@ -484,7 +485,7 @@ def report_suite(out: Path | str) -> SuiteReport:
                 continue
             config = RunStore.open(sub).manifest.config
             backend, protocol = backend or str(config.get("backend", "")), protocol or str(config.get("protocol", ""))
-            results.append(ModeReport(**report_run(sub).model_dump(), mode=mode))
+            results.append(ModeReport(**dict(report_run(sub)), mode=mode))
     if not results:
         raise InputError(f"{root}: the suite has no runs yet", hint="finish it with --resume --out " + str(root))
     return _assemble(results, exams=[e for e in exams if any(r.exam == e for r in results)], modes=modes,
