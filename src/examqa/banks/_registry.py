@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from examqa._entrypoints import BANK_FORMATS_GROUP, group, load_entry, on_refresh
+from examqa._entrypoints import BANK_FORMATS_GROUP, described, group, load_entry, on_refresh, warn
 from examqa.banks._formats import BankFormat, Converter, converter
 from examqa.banks._records import RawRecord
 from examqa.errors import InputError, PluginError
@@ -12,17 +12,21 @@ from examqa.errors import InputError, PluginError
 
 @cache
 def bank_formats() -> dict[str, BankFormat]:
-    """Every installed format by name, in detection order (priority, then name)."""
+    """Every installed format by name, in detection order (priority, then name).
+
+    A format plugin that fails to load or build, or builds something that is no :class:`BankFormat`, is
+    skipped with a warning naming it: the other formats (the built-ins) keep reading banks.
+    """
     found: list[BankFormat] = []
-    for name in group(BANK_FORMATS_GROUP):
-        factory = load_entry(BANK_FORMATS_GROUP, name, "bank format")
+    for name, ep in group(BANK_FORMATS_GROUP).items():
         try:
-            fmt = factory()
+            fmt = load_entry(BANK_FORMATS_GROUP, name, "bank format")()
+            if not isinstance(fmt, BankFormat):
+                raise PluginError(f"it returned {type(fmt).__name__}, not a BankFormat (name, priority, detect, "
+                                  "convert)")
         except Exception as exc:
-            raise PluginError(f"bank format plugin {name!r} failed to build: {exc}") from exc
-        if not isinstance(fmt, BankFormat):
-            raise PluginError(f"bank format plugin {name!r} returned {type(fmt).__name__}, not a BankFormat "
-                              "(name, priority, detect, convert)")
+            warn(f"bank format plugin {name!r} from {described(ep)} failed to load and is skipped: {exc}")
+            continue
         found.append(fmt)
     return {f.name: f for f in sorted(found, key=lambda f: (f.priority, f.name))}
 

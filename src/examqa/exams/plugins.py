@@ -14,7 +14,19 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from examqa._entrypoints import EXAMS_GROUP, GRADERS_GROUP, entry_points_of, group, load_entry, on_refresh, refresh
+from examqa._entrypoints import (
+    EXAMS_GROUP,
+    GRADERS_GROUP,
+    Claim,
+    described,
+    group,
+    is_builtin,
+    load_entry,
+    on_refresh,
+    refresh,
+    resolve,
+    warn,
+)
 from examqa.errors import PluginError, UnknownExamError
 from examqa.exams.grading import Grader, KeyGrader
 from examqa.exams.models import Blueprint
@@ -66,32 +78,60 @@ class ExamEntry:
     domain: Domain
 
 
+_refused_exams: dict[str, Claim] = {}
+"""Exam ids two other plugins both provide (neither is used), as of the last :func:`registry` build."""
+_broken: dict[str, str] = {}
+"""Exam plugins that failed to load, by entry point name: why (as of the last :func:`registry` build)."""
+
+
 @cache
 def registry() -> dict[str, ExamEntry]:
-    """All exams from all installed plugins, keyed by exam id. Loaded once, on first use."""
-    exams: dict[str, ExamEntry] = {}
-    for ep in sorted(entry_points_of(EXAMS_GROUP, fresh=True), key=lambda e: e.name):
+    """All exams from all installed plugins, keyed by exam id. Loaded once, on first use.
+
+    A plugin that fails to load (import error, a factory that raises, an invalid blueprint, something
+    that is not a :class:`Domain`) is skipped with a warning naming it; the other exams stay available.
+    An exam id two plugins provide: examqa's own wins (a warning names the other); two other plugins:
+    neither is used, and :func:`get_exam` says why (see :mod:`examqa._entrypoints`).
+    """
+    _refused_exams.clear()
+    _broken.clear()
+    claims: dict[str, list[tuple[ExamEntry, str, bool]]] = {}
+    for name, ep in group(EXAMS_GROUP, fresh=True).items():
         try:
             factory = ep.load()
             domain = factory()
-        except Exception as exc:  # a broken third-party plugin must not take the others down silently
-            raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
-        if not isinstance(domain, Domain):
-            raise PluginError(f"plugin {ep.name!r} returned {type(domain).__name__}, not examqa.Domain")
+            if not isinstance(domain, Domain):
+                raise PluginError(f"it returned {type(domain).__name__}, not examqa.Domain")
+        except Exception as exc:  # a broken plugin must not take the others (the built-ins) down
+            why = str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+            _broken[name] = f"{name!r} from {described(ep)}: {why}"
+            warn(f"exam plugin {_broken[name]} — skipped; the other exams are available")
+            continue
         for bp in domain.blueprints:
-            if bp.id in exams:
-                other = exams[bp.id].domain.name
-                raise PluginError(f"exam {bp.id!r} is provided twice (plugins {other!r} and {domain.name!r})")
-            exams[bp.id] = ExamEntry(bp, domain)
+            claims.setdefault(bp.id, []).append(
+                (ExamEntry(bp, domain), f"{described(ep)}, domain {domain.name!r}", is_builtin(ep)))
+    exams: dict[str, ExamEntry] = {}
+    for exam_id, found in claims.items():
+        chosen, claim = resolve(f"exam {exam_id!r}", found)
+        if claim is not None:
+            warn(claim.message())
+            if chosen is None:
+                _refused_exams[exam_id] = claim
+        if chosen is not None:
+            exams[exam_id] = chosen
     return exams
 
 
 def get_exam(exam_id: str) -> ExamEntry:
-    """The exam called ``exam_id``, or an error listing the known ids."""
+    """The exam called ``exam_id``, or an error listing the known ids (and any plugin that failed to load,
+    or the two plugins that both claim ``exam_id``)."""
     exams = registry()
     if exam_id not in exams:
+        if exam_id in _refused_exams:
+            raise PluginError(_refused_exams[exam_id].message())
         known = ", ".join(sorted(exams)) or "none installed"
-        raise UnknownExamError(f"unknown exam {exam_id!r}; known exams: {known} (see `examqa exams`)")
+        broken = f"; plugins that failed to load: {'; '.join(_broken.values())}" if _broken else ""
+        raise UnknownExamError(f"unknown exam {exam_id!r}; known exams: {known} (see `examqa exams`){broken}")
     return exams[exam_id]
 
 
