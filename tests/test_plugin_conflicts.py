@@ -182,7 +182,7 @@ def test_two_packages_claiming_one_backend_name_leave_it_unused(install: Callabl
     names, said = _warnings(backend_names)
     assert isinstance(names, list) and "fancy" not in names and "scripted" in names
     assert any("fancy-one" in m and "fancy-two" in m for m in said), said
-    with pytest.raises(PluginError, match="fancy-one.*fancy-two|fancy-two.*fancy-one"):
+    with pytest.raises(PluginError, match=r"fancy-one.*fancy-two|fancy-two.*fancy-one"):
         backend("fancy", model="m")
     assert backend("scripted", default="정답: 1").info.name == "scripted"
 
@@ -248,7 +248,7 @@ def test_a_broken_bank_format_is_skipped(install: Callable[[str, str], Path], tm
 def test_a_broken_backend_or_grader_fails_only_when_asked_for(install: Callable[[str, str], Path]) -> None:
     install("broken-misc", "[examqa.backends]\nbroken = no_such_module_anywhere:create\n"
                            "[examqa.graders]\nbroken = MODULE:exploding\n")
-    with pytest.raises(PluginError, match="backend plugin 'broken' from broken-misc .* failed to load"):
+    with pytest.raises(PluginError, match=r"backend plugin 'broken' from broken-misc .* failed to load"):
         backend("broken", model="m")
     with pytest.raises(PluginError, match="grader plugin 'broken' failed to build"):
         get_grader("broken")
