@@ -148,6 +148,9 @@ def test_run_store_trims_a_partial_last_line(tmp_path: Path) -> None:
     store.append(rec)
     with (tmp_path / "run" / "samples.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(rec.model_dump())[:40])  # what kill -9 in the middle of a write leaves
+    store.close()  # the writer is gone (kill -9 lets go of the lock too)
+    assert [r.key for r in RunStore.read(tmp_path / "run").samples()] == ["Q#0"]  # a reader skips it …
+    assert (tmp_path / "run" / "samples.jsonl").read_bytes().count(b"\n") == 1  # … and leaves it there
     reopened = RunStore.open(tmp_path / "run")
     assert reopened.trimmed
     assert [r.key for r in reopened.samples()] == ["Q#0"]

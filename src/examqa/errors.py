@@ -14,6 +14,8 @@ error: a model run that ended with samples still failed — ``--resume`` finishe
     ├── PluginError                a plugin (exam, backend, bank format, grader) failed to load
     ├── TemplateError              a prompt template is missing or fails to render
     ├── RunConfigMismatch          --resume with a configuration that differs from the stored run
+    ├── RunStoreError              a run directory in use by another examqa process, or not writable (disk
+    │                              full, permission denied): names the path; what was written is kept
     └── BackendError               a backend cannot be set up: a missing model, a dead server
         ├── MissingExtraError      an optional dependency is missing; names the pip install
         └── GenerationError        one question (solve/stream) could not be answered by the backend
@@ -74,6 +76,15 @@ class TemplateError(ExamqaError):
 
 class RunConfigMismatch(ExamqaError):
     """``--resume`` was asked with a configuration that differs from the stored run."""
+
+
+class RunStoreError(ExamqaError):
+    """A run directory cannot be used: another examqa process is writing it, or writing it failed (a full
+    disk, no permission, a read-only file system). The message names the path; samples already stored stay."""
+
+    def __init__(self, message: str, *, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        super().__init__(message)
 
 
 class BackendError(ExamqaError):

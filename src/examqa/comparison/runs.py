@@ -17,7 +17,6 @@ Run directories are only read (a partial last line from ``kill -9`` is skipped, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -47,7 +46,7 @@ from examqa.exams.plugins import ExamEntry, get_exam
 from examqa.exams.report import ItemResult, Report
 from examqa.exams.scoring import score
 from examqa.runs.engine import majority, pass_probability
-from examqa.runs.store import MANIFEST, SAMPLES, RunManifest, SampleRecord
+from examqa.runs.store import MANIFEST, SAMPLES, RunManifest, RunStore, SampleRecord
 
 __all__ = ["Comparison", "compare", "holm", "mcnemar_exact"]
 
@@ -112,15 +111,8 @@ def _read_run(path: Path, label: str) -> _Run:
     except ValidationError as exc:
         raise InputError(f"unreadable report: {exc.errors()[0]['msg']}", path=report_path) from exc
     by_id: dict[str, dict[int, SampleRecord]] = {}
-    text = samples_path.read_text(encoding="utf-8") if samples_path.is_file() else ""
-    lines = text.split("\n")
-    for number, line in enumerate(lines[:-1], start=1):  # the last piece lacks "\n": kill -9's partial line
-        if not line.strip():
-            continue
-        try:
-            rec = SampleRecord.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            raise InputError(f"bad sample record: {exc}".splitlines()[0], path=samples_path, line=number) from exc
+    # Read as a reader: no lock, nothing trimmed; a last line being written (or cut by kill -9) is skipped.
+    for rec in RunStore(path, manifest).samples() if samples_path.is_file() else ():
         by_id.setdefault(rec.id, {}).setdefault(rec.sample, rec)
     graded = {i.id for i in report.items}
     samples = {qid: tuple(recs[k] for k in sorted(recs)) for qid, recs in by_id.items()}

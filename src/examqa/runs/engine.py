@@ -7,6 +7,8 @@ Each stage is a function that can be called alone; :func:`run` strings them toge
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +53,13 @@ class Pricing:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines a run. ``identity()`` is what ``--resume`` must match."""
+    """Everything that defines a run. ``identity()`` is what ``--resume`` must match.
+
+    ``prompts_sha256`` (the exact messages every item is asked: templates, ``{% include %}``d files, the
+    item-feature code, the choices' labels, the mode all end up in them) and ``rows_sha256`` (the bank's
+    rows as read: stems, choices, keys, points — an in-memory bank too) make a resume refuse any change
+    that alters what the model is asked or how its answers are graded.
+    """
 
     exam: str
     bank_sha256: str
@@ -67,6 +75,8 @@ class RunConfig:
     grader: str | None = None
     elective: str | None = None
     year: int | None = None
+    prompts_sha256: str | None = None
+    rows_sha256: str | None = None
 
     def identity(self) -> dict[str, Any]:
         """The manifest's ``config``: exam, hashes, model, backend, protocol, sampling and K."""
@@ -89,6 +99,11 @@ class RunConfig:
             identity["elective"] = self.elective
         if self.year is not None:
             identity["year"] = self.year
+        # Added in 0.3: a run from before has neither (see examqa.runs.runner.check_resume).
+        if self.prompts_sha256 is not None:
+            identity["prompts_sha256"] = self.prompts_sha256
+        if self.rows_sha256 is not None:
+            identity["rows_sha256"] = self.rows_sha256
         return identity
 
     @classmethod
@@ -99,7 +114,8 @@ class RunConfig:
                    backend=config["backend"], model=config["model"], sampling=Sampling(**config["sampling"]),
                    samples=config["samples"], backend_settings=dict(config.get("backend_settings", {})),
                    protocol=config.get("protocol", "examqa"), grader=config.get("grader"),
-                   elective=config.get("elective"), year=config.get("year"))
+                   elective=config.get("elective"), year=config.get("year"),
+                   prompts_sha256=config.get("prompts_sha256"), rows_sha256=config.get("rows_sha256"))
 
 
 @dataclass(frozen=True)
@@ -138,6 +154,38 @@ def build_requests(blueprint: Blueprint, questions: Sequence[Question], prompts:
             requests.append(GenRequest(key=key, messages=messages, seed=None if seed is None else seed + k))
             by_key[key] = q
     return requests, by_key
+
+
+def prompts_sha256(requests: Sequence[GenRequest]) -> str:
+    """The hash of every item's exact messages, in request order (one entry per item, not per sample)."""
+    digest = hashlib.sha256()
+    seen: set[str] = set()
+    for request in requests:
+        item = request.key.rsplit("#", 1)[0]
+        if item in seen:
+            continue
+        seen.add(item)
+        digest.update(json.dumps([item, [dict(m) for m in request.messages]], ensure_ascii=False,
+                                 sort_keys=True).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def canonical_row(question: Question) -> dict[str, Any]:
+    """A question as the JSON a bank row would hold, with the key sorted: the same row, the same bytes."""
+    row = question.model_dump(mode="json")
+    row["accepted"] = sorted(question.accepted)
+    return row
+
+
+def rows_sha256(questions: Sequence[Question]) -> str:
+    """The hash of the bank's rows as read (ids, subjects, stems, choices, keys, points …), in bank order:
+    it tells two in-memory banks apart, and a file read differently by another examqa."""
+    digest = hashlib.sha256()
+    for q in questions:
+        digest.update(json.dumps(canonical_row(q), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 # ------------------------------------------------------------------------------------ stage: grade one

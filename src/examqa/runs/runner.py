@@ -13,6 +13,7 @@ once), ``aevaluate`` drives ``backend.agenerate`` on the caller's event loop (no
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 from examqa._version import __version__
 from examqa.backends.base import Backend, GenRequest, Sampling
 from examqa.banks import Bank, bank_for_exam, one_paper, route_notes
-from examqa.errors import InputError, warn
+from examqa.errors import InputError, RunConfigMismatch, RunStoreError, warn
 from examqa.exams.grading import Grader
 from examqa.exams.models import Question
 from examqa.exams.plugins import ExamEntry, get_exam, get_grader
@@ -37,10 +38,12 @@ from examqa.runs.engine import (
     agenerate_and_store,
     build_requests,
     generate_and_store,
+    prompts_sha256,
+    rows_sha256,
     summarize,
 )
 from examqa.runs.options import RunOptions, SolveOptions, validated
-from examqa.runs.store import RunStore, SampleRecord
+from examqa.runs.store import RunStore, SampleRecord, writer_of
 
 
 class RunProgress(Protocol):
@@ -154,12 +157,17 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
                       label_style=protocol.label_style, readers=dict(protocol.readers),
                       blank_scores_on_all_accepted=entry.blueprint.blank_scores_on_all_accepted)
     model = backend.info.model
+    # A protocol may print the choices its own way (A)–E)); rendering and reading use the same labels.
+    asked = [protocol.relabel(q) for q in run_bank.questions]
+    requests, by_key = build_requests(entry.blueprint, asked, prompt_set, options.samples, sampling.seed,
+                                      thinking=sampling.thinking)
     config = RunConfig(
         exam=entry.blueprint.id, edition=options.edition, bank_sha256=loaded.sha256(),
         bank_items=len(run_bank.questions), template_sha256=prompt_set.sha256, backend=backend.info.name,
         model=model, sampling=sampling, samples=options.samples,
         backend_settings=_identity_settings(backend), protocol=protocol.name, grader=options.grader,
         elective=options.elective, year=options.year,
+        prompts_sha256=prompts_sha256(requests), rows_sha256=rows_sha256(run_bank.questions),
     )
     # a bad --elective fails here, before anything is generated
     run_electives(entry.blueprint, choose_edition(entry.blueprint, run_bank.questions, options.edition),
@@ -173,21 +181,22 @@ def plan_run(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, o
         "prompts": str(prompt_set.folder.resolve()),
         "pricing": vars(pricing) if pricing is not None else None,
     }
-    # A protocol may print the choices its own way (A)–E)); rendering and reading use the same labels.
-    asked = [protocol.relabel(q) for q in run_bank.questions]
-    requests, by_key = build_requests(entry.blueprint, asked, prompt_set, options.samples, sampling.seed,
-                                      thinking=sampling.thinking)
     out = options.out if options.out is not None else _default_out(entry.blueprint.id, model)
     return RunPlan(entry=entry, bank=run_bank, loaded=loaded, options=options, prompt_set=prompt_set,
                    grading=grading, config=config, runtime=runtime, out=out, requests=requests, by_key=by_key,
                    pricing=pricing, grader=grader, notes=notes, report_notes=left_out)
 
 
+_IDENTITY_SETTINGS = ("trust_remote_code", "extra_body", "send_thinking", "reasoning_fields")
+"""Backend settings that change what a model answers or how its answer is split (a resume must keep them)."""
+
+
 def _identity_settings(backend: Backend) -> dict[str, Any]:
     """The backend settings that change what a model answers (a resume must keep them)."""
     settings = backend.info.settings
-    keys = ("trust_remote_code", "extra_body")
-    return {k: settings.get(k) for k in keys if k in settings} if backend.info.name in ("hf", "openai") else {}
+    if backend.info.name not in ("hf", "openai"):
+        return {}
+    return {k: settings.get(k) for k in _IDENTITY_SETTINGS if k in settings}
 
 
 def _limited(bank: Bank, limit: int | None) -> Bank:
@@ -197,22 +206,80 @@ def _limited(bank: Bank, limit: int | None) -> Bank:
 
 
 def check_out_dir(plan: RunPlan) -> RunStore | None:
-    """Before the backend loads: refuse an occupied ``out`` (new run), or open and check it (resume)."""
+    """Before the backend loads: refuse an occupied ``out`` (new run), or open it — holding its lock — and
+    check it (resume)."""
     if plan.options.resume:
         store = RunStore.open(plan.out)
-        store.check_resume(plan.config.identity(), plan.runtime)
+        try:
+            check_resume(store, plan)
+        except BaseException:
+            store.close()
+            raise
         return store
     RunStore.ensure_new(plan.out)
     return None
 
 
+def _restricted(new: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
+    """``new`` with only the keys ``old`` has (nested too): what a run from before 0.3 can be checked on."""
+    return {k: _restricted(v, old[k]) if isinstance(v, Mapping) and isinstance(old[k], Mapping) else v
+            for k, v in new.items() if k in old}
+
+
+def _changed_prompt(store: RunStore, plan: RunPlan) -> str | None:
+    """The first stored sample whose messages are not what the plan would send now: its item id."""
+    messages = {r.key: [dict(m) for m in r.messages] for r in plan.requests}
+    for record in store.samples():
+        now = messages.get(record.key)
+        if now is not None and now != record.messages:
+            return record.id
+    return None
+
+
+def check_resume(store: RunStore, plan: RunPlan) -> None:
+    """Refuse to resume ``store`` with a plan that changes what the model is asked or how it is graded.
+
+    The stored configuration must match, hashes of every prompt and of the bank's rows included. A run
+    from before 0.3 records neither: it is checked on what it does record, on each stored sample's
+    messages against what the plan would send for it now, and on the backend settings its runtime kept.
+    """
+    stored = store.manifest.config
+    new = plan.config.identity()
+    legacy = "prompts_sha256" not in stored
+    diffs = store.config_diffs(_restricted(new, stored) if legacy else new)
+    if legacy:
+        kept = store.manifest.runtime.get("backend") or {}
+        for key in _IDENTITY_SETTINGS:
+            now = plan.config.backend_settings.get(key)
+            if key in kept and key in plan.config.backend_settings and kept[key] != now:
+                diffs.append(f"backend_settings.{key}: {kept[key]!r} → {now!r}")
+    changed = _changed_prompt(store, plan) if legacy or any(d.startswith("prompts_sha256") for d in diffs) else None
+    if changed is not None:
+        diffs = [d for d in diffs if not d.startswith("prompts_sha256")]
+        diffs.insert(0, f"the prompt of item {changed} is not the one its stored samples were asked (templates, "
+                        "bank or examqa changed)")
+    elif not legacy:
+        diffs = [("the prompts of items not generated yet changed (templates, bank or examqa)"
+                  if d.startswith("prompts_sha256") else
+                  "the bank's rows changed (stems, choices, keys or points)" if d.startswith("rows_sha256") else d)
+                 for d in diffs]
+    if diffs:
+        raise RunConfigMismatch(
+            f"cannot resume {store.root}: the configuration differs ({'; '.join(diffs[:4])}"
+            + (" …" if len(diffs) > 4 else "") + ") — rerun with the original options or use a new --out")
+
+
 def open_store(plan: RunPlan, backend: Backend, resumed: RunStore | None) -> RunStore:
-    """Create the run directory (or record the new runtime on a resumed one), once the backend is up."""
+    """Create the run directory (or record the new runtime on a resumed one), once the backend is up.
+
+    A directory examqa named itself (no ``out`` given) that already exists — another run started in the
+    same second — is not shared: the next free ``…-2``, ``…-3`` is used.
+    """
     runtime = {**plan.runtime, "backend": backend.info.settings}  # what the backend resolved (device, URLs)
     if resumed is not None:
         resumed.record_runtime(runtime)
         return resumed
-    return RunStore.create(plan.out, plan.config.identity(), runtime, __version__)
+    return RunStore.create(plan.out, plan.config.identity(), runtime, __version__, unique=plan.options.out is None)
 
 
 def finish_run(plan: RunPlan, store: RunStore, wall_seconds: float | None) -> Report:
@@ -277,7 +344,7 @@ def _begin(plan: RunPlan, store: RunStore, progress: RunProgress) -> list[GenReq
     done = {r.key for r in stored}
     pending = [r for r in plan.requests if r.key not in done]
     progress.started(RunStarted(exam=plan.entry.blueprint.id, model=plan.config.model,
-                                mode=plan.grading.sampling.mode, out=plan.out, total=len(plan.requests),
+                                mode=plan.grading.sampling.mode, out=store.root, total=len(plan.requests),
                                 done=len(plan.requests) - len(pending), correct=sum(bool(r.correct) for r in stored)))
     return pending
 
@@ -302,23 +369,38 @@ def evaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, *
         report: Report = run_sync(lambda: aevaluate(exam, bank, backend, progress=progress, **options))
         return report
     plan, resumed = _prepare(exam, bank, backend, options)
-    backend.open()
+    try:
+        backend.open()
+    except BaseException:
+        if resumed is not None:
+            resumed.close()  # a resume holds the run's lock from its check on
+        raise
     return run_planned(plan, resumed, backend, progress)
 
 
 def run_planned(plan: RunPlan, resumed: RunStore | None, backend: Backend,
                 progress: RunProgress | None = None) -> Report:
-    """Generate a planned run with an opened backend, in this thread: :func:`evaluate` after its checks."""
-    store = open_store(plan, backend, resumed)
-    pending = _begin(plan, store, progress or _Silent())
-    started = time.perf_counter()
+    """Generate a planned run with an opened backend, in this thread: :func:`evaluate` after its checks.
+
+    The run's directory is held (its lock) from here, or from the resume's check, until its reports are
+    written.
+    """
     try:
-        generate_and_store(backend, pending, plan.by_key, plan.grading, store,
-                           (progress or _Silent()).sample)
-    except KeyboardInterrupt:
-        finish_run(plan, store, time.perf_counter() - started)
+        store = open_store(plan, backend, resumed)
+    except BaseException:
+        if resumed is not None:
+            resumed.close()
         raise
-    return finish_run(plan, store, time.perf_counter() - started)
+    with store:
+        pending = _begin(plan, store, progress or _Silent())
+        started = time.perf_counter()
+        try:
+            generate_and_store(backend, pending, plan.by_key, plan.grading, store,
+                               (progress or _Silent()).sample)
+        except KeyboardInterrupt:
+            finish_run(plan, store, time.perf_counter() - started)
+            raise
+        return finish_run(plan, store, time.perf_counter() - started)
 
 
 async def aevaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, *,
@@ -328,7 +410,12 @@ async def aevaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Bac
     Cancelling the task keeps every stored sample, writes the partial report and re-raises.
     """
     plan, resumed = _prepare(exam, bank, backend, options)
-    await backend.aopen()
+    try:
+        await backend.aopen()
+    except BaseException:
+        if resumed is not None:
+            resumed.close()
+        raise
     return await arun_planned(plan, resumed, backend, progress)
 
 
@@ -340,34 +427,53 @@ async def arun_planned(plan: RunPlan, resumed: RunStore | None, backend: Backend
     """
     import asyncio
 
-    store = open_store(plan, backend, resumed)
-    pending = _begin(plan, store, progress or _Silent())
-    started = time.perf_counter()
     try:
-        await agenerate_and_store(backend, pending, plan.by_key, plan.grading, store,
-                                  (progress or _Silent()).sample)
-    except (asyncio.CancelledError, KeyboardInterrupt):
-        finish_run(plan, store, time.perf_counter() - started)
+        store = open_store(plan, backend, resumed)
+    except BaseException:
+        if resumed is not None:
+            resumed.close()
         raise
-    return finish_run(plan, store, time.perf_counter() - started)
+    with store:
+        pending = _begin(plan, store, progress or _Silent())
+        started = time.perf_counter()
+        try:
+            await agenerate_and_store(backend, pending, plan.by_key, plan.grading, store,
+                                      (progress or _Silent()).sample)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            finish_run(plan, store, time.perf_counter() - started)
+            raise
+        return finish_run(plan, store, time.perf_counter() - started)
 
 
-def reload_run(run: Path | str) -> tuple[RunStore, ExamEntry, Bank, RunConfig]:
-    """Open a stored run and load its exam and bank, checking the bank is the one the run used."""
-    store = RunStore.open(Path(run))
-    cfg, rt = store.manifest.config, store.manifest.runtime
-    entry = get_exam(cfg["exam"])
-    if not rt.get("bank_path"):
-        raise InputError(f"{run}: the run was made from an in-memory bank; re-render it from Python",
-                         hint="examqa.report_run(run, bank=…)")
-    fmt = rt.get("bank_format")
-    fmt = fmt if isinstance(fmt, str) and "+" not in fmt else None  # a mixed folder: detect again
-    loaded, _ = bank_for_exam(Path(rt["bank_path"]), cfg["exam"], fmt)
-    loaded = one_paper(loaded, entry.blueprint, rt.get("paper"), edition=cfg.get("edition"))
-    if loaded.sha256() != cfg["bank_sha256"]:
-        raise InputError(f"the bank at {rt['bank_path']} changed since the run (hash differs)",
-                         hint="restore the original bank files")
-    return store, entry, _limited(loaded, rt.get("limit")), RunConfig.from_identity(cfg)
+def reload_run(run: Path | str, *, write: bool = False) -> tuple[RunStore, ExamEntry, Bank, RunConfig]:
+    """Open a stored run and load its exam and bank, checking the bank is the one the run used.
+
+    ``write`` opens it to rewrite (holding its lock, refused while another process writes it); otherwise
+    it is only read (a run being written can be read: its samples so far).
+    """
+    root = Path(run)
+    store = RunStore.open(root, "rescore it") if write else RunStore.read(root)
+    try:
+        cfg, rt = store.manifest.config, store.manifest.runtime
+        entry = get_exam(cfg["exam"])
+        if not rt.get("bank_path"):
+            raise InputError(f"{run}: the run was made from an in-memory bank; re-render it from Python",
+                             hint="examqa.report_run(run, bank=…)")
+        fmt = rt.get("bank_format")
+        fmt = fmt if isinstance(fmt, str) and "+" not in fmt else None  # a mixed folder: detect again
+        loaded, _ = bank_for_exam(Path(rt["bank_path"]), cfg["exam"], fmt)
+        loaded = one_paper(loaded, entry.blueprint, rt.get("paper"), edition=cfg.get("edition"))
+        if loaded.sha256() != cfg["bank_sha256"]:
+            raise InputError(f"the bank at {rt['bank_path']} changed since the run (hash differs)",
+                             hint="restore the original bank files")
+        bank = _limited(loaded, rt.get("limit"))
+        if cfg.get("rows_sha256") not in (None, rows_sha256(bank.questions)):
+            raise InputError(f"the bank at {rt['bank_path']} is read differently than when the run was made "
+                             "(its rows' hash differs)", hint="re-read it with the examqa that made the run")
+    except BaseException:
+        store.close()
+        raise
+    return store, entry, bank, RunConfig.from_identity(cfg)
 
 
 def _stored_pricing(store: RunStore) -> Pricing | None:
@@ -376,54 +482,73 @@ def _stored_pricing(store: RunStore) -> Pricing | None:
 
 
 def report_run(run: Path | str) -> Report:
-    """Re-render a stored run's reports from its samples (``examqa report RUN``); returns the report."""
+    """Re-render a stored run's reports from its samples (``examqa report RUN``); returns the report.
+
+    Reading never modifies the run: a last line being written (or cut by ``kill -9``) is skipped, not
+    trimmed. The report files are written under the run's lock; while another process is writing the run
+    they are not (that process writes them when it ends) — a warning says so, and the report returned
+    covers the samples stored so far.
+    """
     store, entry, bank, config = reload_run(run)
     wall = None
     previous = store.root / "report.json"
     if previous.is_file():
-        import json
-
-        wall = (json.loads(previous.read_text(encoding="utf-8")).get("run") or {}).get("wall_seconds")
+        try:
+            wall = (json.loads(previous.read_text(encoding="utf-8")).get("run") or {}).get("wall_seconds")
+        except (OSError, ValueError):
+            wall = None
     grader = get_grader(config.grader) if config.grader is not None else entry.domain.grader
     report = summarize(entry, bank, store.samples(), store.errors(), config, config.edition, wall,
                        _stored_pricing(store), grader=grader)
-    write_reports(store, report)
+    try:
+        store.hold("write its reports")
+    except RunStoreError:
+        writer = writer_of(store.root)
+        if writer is None:
+            raise  # not a writer: the directory cannot be written (permission, read-only)
+        warn(f"{store.root} is being written ({writer}): this report covers the samples stored so far, "
+             "and its files are left to that process", path=store.root)
+        return report
+    with store:
+        write_reports(store, report)
     return report
 
 
 def rescore_run(run: Path | str) -> tuple[Report, int]:
     """Re-parse every stored output with the current parser (``examqa rescore RUN``): no generation.
 
-    Rewrites ``samples.jsonl`` atomically and the reports; returns the report and how many samples'
-    reading (choice, method or outcome) changed.
+    Holds the run's lock (refused while another process writes the run), re-reads a snapshot of its
+    samples, replaces ``samples.jsonl`` atomically (temporary file and directory fsynced) and rewrites the
+    reports; returns the report and how many samples' reading (choice, method or outcome) changed.
     """
     from examqa.backends.base import GenResult
     from examqa.prompts.protocols import get_protocol
 
-    store, entry, bank, config = reload_run(run)
-    protocol = get_protocol(config.protocol)
-    grader = get_grader(config.grader) if config.grader is not None else entry.domain.grader
-    by_id = {q.id: q for q in bank.questions}
-    records = []
-    changed = 0
-    for rec in store.samples():
-        q = by_id.get(rec.id)
-        if q is None:
-            continue
-        grading = Grading(sampling=config.sampling, template_sha256=rec.template_sha256, grader=grader,
-                          label_style=protocol.label_style, readers=dict(protocol.readers),
-                          blank_scores_on_all_accepted=entry.blueprint.blank_scores_on_all_accepted)
-        result = GenResult(key=rec.key, prompt=rec.prompt, output=rec.output,
-                           finish_reason="length" if rec.finish_reason == "length" else "stop",
-                           reasoning=rec.reasoning, content=rec.final if rec.server_split else None,
-                           server_split=rec.server_split, prompt_tokens=rec.prompt_tokens,
-                           completion_tokens=rec.completion_tokens, reasoning_tokens=rec.reasoning_tokens,
-                           latency_s=rec.latency_s)
-        new = grading.grade(q, result, rec.messages).model_copy(update={"created": rec.created})
-        changed += (new.choice, new.method, new.outcome) != (rec.choice, rec.method, rec.outcome)
-        records.append(new)
-    store.rewrite_samples(records)
-    report = summarize(entry, bank, records, store.errors(), config, config.edition,
-                       pricing=_stored_pricing(store), grader=grader)
-    write_reports(store, report)
+    store, entry, bank, config = reload_run(run, write=True)
+    with store:
+        protocol = get_protocol(config.protocol)
+        grader = get_grader(config.grader) if config.grader is not None else entry.domain.grader
+        by_id = {q.id: q for q in bank.questions}
+        records = []
+        changed = 0
+        for rec in store.samples():
+            q = by_id.get(rec.id)
+            if q is None:
+                continue
+            grading = Grading(sampling=config.sampling, template_sha256=rec.template_sha256, grader=grader,
+                              label_style=protocol.label_style, readers=dict(protocol.readers),
+                              blank_scores_on_all_accepted=entry.blueprint.blank_scores_on_all_accepted)
+            result = GenResult(key=rec.key, prompt=rec.prompt, output=rec.output,
+                               finish_reason="length" if rec.finish_reason == "length" else "stop",
+                               reasoning=rec.reasoning, content=rec.final if rec.server_split else None,
+                               server_split=rec.server_split, prompt_tokens=rec.prompt_tokens,
+                               completion_tokens=rec.completion_tokens, reasoning_tokens=rec.reasoning_tokens,
+                               latency_s=rec.latency_s)
+            new = grading.grade(q, result, rec.messages).model_copy(update={"created": rec.created})
+            changed += (new.choice, new.method, new.outcome) != (rec.choice, rec.method, rec.outcome)
+            records.append(new)
+        store.replace_samples(records)
+        report = summarize(entry, bank, records, store.errors(), config, config.edition,
+                           pricing=_stored_pricing(store), grader=grader)
+        write_reports(store, report)
     return report, changed

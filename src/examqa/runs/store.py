@@ -3,18 +3,31 @@
 Layout (documented in docs/runs.md)::
 
     RUN/manifest.json   what ran: model, backend, sampling, template/exam/bank hashes, examqa version
-    RUN/samples.jsonl   one line per generated sample, appended and flushed the moment it is graded
+    RUN/samples.jsonl   one line per generated sample, appended and fsynced the moment it is graded
     RUN/errors.jsonl    samples that failed (server errors); ``--resume`` retries them
     RUN/report.json     the report (also report.md, report.html)
+    RUN/.lock           held (``flock``) by the one process writing the run, for as long as it writes
 
-A sample is written with one ``write`` of a whole line followed by flush + fsync, so ``kill -9`` leaves at
-most one partial last line, which :meth:`RunStore.open` trims before resuming.
+**One writer.** A run directory is created exclusively and written under its lock for the life of the run
+(a new run, a resume, a rescore): a second writer is refused with one line naming the directory and the
+process that holds it. The lock is the kernel's, so a writer killed with ``kill -9`` leaves nothing to
+clean up. **Readers never modify a run**: :meth:`RunStore.read` opens it without the lock, and a last line
+without its newline — a write in progress, or one cut by ``kill -9`` — is skipped, not trimmed; only the
+next writer (a resume) trims it. **Whole lines**: a sample is one ``write`` of a whole line (repeated until
+the kernel took every byte), then fsync; a write that fails (a full disk) is cut back to the line before
+it. Files replaced whole (the manifest, the reports, a rescored ``samples.jsonl``) are written to a
+temporary file, fsynced, renamed over the old one, and the directory fsynced. **An OSError** while writing
+(a full disk, no permission) is a :class:`~examqa.errors.RunStoreError` naming the path: what was stored
+before it stays.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +35,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from examqa.errors import InputError, RunConfigMismatch
+from examqa.errors import InputError, RunConfigMismatch, RunStoreError
 
 RUN_SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
 ERRORS = "errors.jsonl"
+LOCK = ".lock"
 
 Outcome = Literal["correct", "wrong", "no_answer", "truncated", "error"]
 
@@ -94,24 +108,38 @@ def _config_diff(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> 
     return diffs
 
 
+def _complete_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The lines of ``path`` that end in a newline, numbered from 1: a last line without one is a write
+    in progress (or cut by ``kill -9``) and is skipped — a reader never trims it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
+    end = data.rfind(b"\n") + 1  # everything after the last newline is partial
+    for lineno, line in enumerate(data[:end].split(b"\n")[:-1], start=1):
+        if line.strip():
+            yield lineno, line
+
+
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:  # a hand edit in another encoding, a disk error
-                raise InputError(f"corrupt record: not UTF-8 (byte 0x{raw[exc.start]:02x})", path=path,
-                                 line=lineno, hint="remove that line and resume") from exc
-            if line.strip():
-                try:
-                    yield lineno, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"corrupt record: {exc.msg}", path=path, line=lineno,
-                                     hint="remove that line and resume") from exc
+    for lineno, raw in _complete_lines(path):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:  # a hand edit in another encoding, a disk error
+            raise InputError(f"corrupt record: not UTF-8 (byte 0x{raw[exc.start]:02x})", path=path,
+                             line=lineno, hint="remove that line and resume") from exc
+        try:
+            yield lineno, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"corrupt record: {exc.msg}", path=path, line=lineno,
+                             hint="remove that line and resume") from exc
 
 
 def _trim_partial_tail(path: Path) -> bool:
-    """Cut a last line that has no newline (a write interrupted by kill -9). True if something was cut."""
+    """Cut a last line that has no newline (a write interrupted by kill -9). True if something was cut.
+    Only a writer holding the run's lock calls this."""
     if not path.exists():
         return False
     with path.open("rb+") as fh:
@@ -131,55 +159,260 @@ def _trim_partial_tail(path: Path) -> bool:
             nl = chunk.rfind(b"\n")
             if nl != -1:
                 fh.truncate(pos - step + nl + 1)
+                os.fsync(fh.fileno())
                 return True
             pos -= step
         fh.truncate(0)
+        os.fsync(fh.fileno())
         return True
 
 
-class RunStore:
-    """An open run directory. Use :meth:`create` for a new run, :meth:`open` to resume or re-read."""
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` (``os.write`` may take fewer than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
-    def __init__(self, root: Path, manifest: RunManifest) -> None:
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (where the platform can open a directory)."""
+    if sys.platform == "win32":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_failed(path: Path, exc: OSError) -> RunStoreError:
+    """The one-line error for an OSError while writing ``path``."""
+    why = exc.strerror or type(exc).__name__
+    return RunStoreError(f"{path}: cannot write the run: {why} (samples already stored are kept; free the space or "
+                         "fix the permission, then finish with --resume)", path=path)
+
+
+class RunLock:
+    """The run's lock file, held with ``flock`` (``msvcrt.locking`` on Windows) while a process writes it.
+
+    A lock taken through one open file: two writers in one process are refused like two processes.
+    """
+
+    def __init__(self, root: Path, fd: int) -> None:
+        self.root = root
+        self._fd: int | None = fd
+
+    @classmethod
+    def acquire(cls, root: Path, doing: str) -> RunLock:
+        """Take ``root``'s lock or raise :class:`RunStoreError` naming who holds it; ``doing`` says what for."""
+        path = root / LOCK
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise write_failed(path, exc) from exc
+        try:
+            _lock(fd)
+        except OSError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise RunStoreError(f"{root}: the run is being written by another examqa writer{holder}; cannot "
+                                f"{doing} until it ends (or choose another --out)", path=root) from None
+        try:
+            os.ftruncate(fd, 0)
+            _write_all(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "doing": doing,
+                                       "since": datetime.now(UTC).isoformat(timespec="seconds")}).encode())
+        except OSError as exc:
+            os.close(fd)
+            raise write_failed(path, exc) from exc
+        return cls(root, fd)
+
+    def release(self) -> None:
+        """Let go of the lock (closing the file releases it)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    @property
+    def held(self) -> bool:
+        """Whether this handle still holds the lock."""
+        return self._fd is not None
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def _lock(fd: int) -> None:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _holder(fd: int) -> str:
+    """" (pid 123 on host, resuming since …)", from what the holder wrote into the lock file."""
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"{}") if hasattr(os, "pread") else {}
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(info, dict) or "pid" not in info:
+        return ""
+    doing, since = info.get("doing", "writing"), info.get("since", "?")
+    return f" (pid {info['pid']} on {info.get('host', '?')}, to {doing}, since {since})"
+
+
+def writer_of(root: Path) -> str | None:
+    """Who is writing the run in ``root`` now ("pid 123 on host, resuming it since …"), or None when no
+    process holds its lock. Reads only: the lock is tried on a read-only handle and let go at once."""
+    try:
+        fd = os.open(root / LOCK, os.O_RDONLY)
+    except OSError:
+        return None  # no lock file: no writer (a run from before 0.3, or one never written)
+    try:
+        try:
+            _lock(fd)
+        except OSError:
+            return _holder(fd).strip(" ()") or "another examqa process"
+        return None
+    finally:
+        os.close(fd)  # closing lets go of a lock just taken
+
+
+def _only_leftovers(root: Path) -> bool:
+    """An existing directory a new run may use: empty, or holding only a lock and temporary files."""
+    return all(p.name == LOCK or (p.name.startswith(".") and p.name.endswith(".tmp")) for p in root.iterdir())
+
+
+class RunStore:
+    """An open run directory: :meth:`create` a new run or :meth:`open` one to resume or rescore (both hold
+    its lock until :meth:`close`), or :meth:`read` one (no lock, nothing modified)."""
+
+    def __init__(self, root: Path, manifest: RunManifest, lock: RunLock | None = None) -> None:
         self.root = root
         self.manifest = manifest
         self.trimmed = False
+        self._lock = lock
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def create(cls, root: Path, config: dict[str, Any], runtime: dict[str, Any], version: str) -> RunStore:
-        """Start a new run in ``root`` (which must be absent or empty)."""
-        cls.ensure_new(root)
-        root.mkdir(parents=True, exist_ok=True)
-        manifest = RunManifest(examqa_version=version, created=datetime.now(UTC).isoformat(timespec="seconds"),
-                               config=config, runtime=runtime)
-        store = cls(root, manifest)
-        store._write_atomic(MANIFEST, manifest.model_dump_json(indent=2))
-        (root / SAMPLES).touch()
+    def create(cls, root: Path, config: dict[str, Any], runtime: dict[str, Any], version: str, *,
+               unique: bool = False) -> RunStore:
+        """Start a new run in ``root``, created exclusively (or an empty directory), and hold its lock.
+
+        ``unique`` (a default directory name, not one the user gave): when ``root`` exists, the next free
+        ``root-2``, ``root-3`` … is used instead, so two runs started in the same second never share one.
+        """
+        root = cls._make_dir(root, unique)
+        lock = RunLock.acquire(root, "start a run")
+        try:
+            if not _only_leftovers(root):  # checked again under the lock: another writer may have won
+                raise InputError(f"run directory {root} already holds a run",
+                                 hint="add --resume to finish it, or choose another --out")
+            manifest = RunManifest(examqa_version=version, created=datetime.now(UTC).isoformat(timespec="seconds"),
+                                   config=config, runtime=runtime)
+            store = cls(root, manifest, lock)
+            store._write_atomic(MANIFEST, manifest.model_dump_json(indent=2))
+            store._touch(SAMPLES)
+        except BaseException:
+            lock.release()
+            raise
         return store
+
+    @staticmethod
+    def _make_dir(root: Path, unique: bool) -> Path:
+        try:
+            root.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_failed(root.parent, exc) from exc
+        for n in range(1, 1000):
+            candidate = root if n == 1 else root.with_name(f"{root.name}-{n}")
+            try:
+                candidate.mkdir()
+                return candidate
+            except FileExistsError:
+                if not unique:
+                    RunStore.ensure_new(candidate)  # an empty directory the user made is fine
+                    return candidate
+            except OSError as exc:
+                raise write_failed(candidate, exc) from exc
+        raise RunStoreError(f"{root}: 999 runs of that name already; choose --out", path=root)
 
     @staticmethod
     def ensure_new(root: Path) -> None:
         """Refuse a ``root`` that already holds something: a run is never overwritten."""
-        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        if root.exists() and (not root.is_dir() or not _only_leftovers(root)):
             raise InputError(f"run directory {root} already holds a run",
                              hint="add --resume to finish it, or choose another --out")
 
     @classmethod
-    def open(cls, root: Path) -> RunStore:
-        """Open an existing run (to resume, re-render or rescore), trimming a partial last line."""
+    def open(cls, root: Path, doing: str = "resume it") -> RunStore:
+        """Open an existing run to write it (resume, rescore): take its lock and trim a partial last line
+        that a killed writer left."""
+        manifest = cls._manifest(root)
+        lock = RunLock.acquire(root, doing)
+        try:
+            store = cls(root, manifest, lock)
+            store.trimmed = _trim_partial_tail(root / SAMPLES) | _trim_partial_tail(root / ERRORS)
+        except OSError as exc:
+            lock.release()
+            raise write_failed(root / SAMPLES, exc) from exc
+        except BaseException:
+            lock.release()
+            raise
+        return store
+
+    @classmethod
+    def read(cls, root: Path) -> RunStore:
+        """Open an existing run to read it: no lock, nothing written (a run being written can be read)."""
+        return cls(root, cls._manifest(root))
+
+    @staticmethod
+    def _manifest(root: Path) -> RunManifest:
         path = root / MANIFEST
         if not path.is_file():
             raise InputError(f"{root} is not an examqa run directory (no {MANIFEST})",
                              hint="pass the folder given to --out")
         try:
-            manifest = RunManifest.model_validate_json(path.read_bytes())
+            return RunManifest.model_validate_json(path.read_bytes())
         except ValidationError as exc:
             raise InputError(f"unreadable manifest: {exc.errors()[0]['msg']}", path=path) from exc
-        store = cls(root, manifest)
-        store.trimmed = _trim_partial_tail(root / SAMPLES) | _trim_partial_tail(root / ERRORS)
-        return store
+
+    @property
+    def writable(self) -> bool:
+        """Whether this handle holds the run's lock (created or opened, not yet closed)."""
+        return self._lock is not None and self._lock.held
+
+    def close(self) -> None:
+        """Release the run's lock (a reader has none)."""
+        if self._lock is not None:
+            self._lock.release()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _writer(self) -> None:
+        if not self.writable:
+            raise RunStoreError(f"{self.root}: this run was opened for reading; open it to write "
+                                "(RunStore.open) first", path=self.root)
+
+    def config_diffs(self, config: dict[str, Any]) -> list[str]:
+        """How ``config`` differs from the stored one, field by field (``sampling.temperature: 0.6 → 0.0``)."""
+        return _config_diff(self.manifest.config, config)
+
+    def hold(self, doing: str) -> RunStore:
+        """Take the run's lock on a handle opened by :meth:`read`, to write derived files (reports) without
+        trimming anything; a context manager that lets go of it. Refused while another process writes."""
+        if not self.writable:
+            self._lock = RunLock.acquire(self.root, doing)
+        return self
 
     def check_resume(self, config: dict[str, Any], runtime: dict[str, Any]) -> None:
         """Refuse to resume with a different configuration; record the new runtime settings."""
@@ -225,17 +458,33 @@ class RunStore:
         return list(latest.values())
 
     def append(self, record: SampleRecord) -> None:
-        """Write one record durably: a whole line, flushed and fsynced before returning."""
-        name = ERRORS if record.outcome == "error" else SAMPLES
-        line = record.model_dump_json() + "\n"
-        with (self.root / name).open("a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        """Write one record durably: a whole line, fsynced before returning. A write that fails (a full
+        disk) is cut back, so no partial line is left, and raised as :class:`RunStoreError`."""
+        self._writer()
+        path = self.root / (ERRORS if record.outcome == "error" else SAMPLES)
+        data = (record.model_dump_json() + "\n").encode("utf-8")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise write_failed(path, exc) from exc
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):  # else the next writer's open trims it
+                    os.ftruncate(fd, size)  # no partial line for the next append to glue onto
+                raise write_failed(path, exc) from exc
+        finally:
+            os.close(fd)
 
-    def rewrite_samples(self, records: list[SampleRecord]) -> None:
-        """Replace samples.jsonl atomically (``rescore`` re-parses stored outputs)."""
+    def replace_samples(self, records: list[SampleRecord]) -> None:
+        """Replace samples.jsonl atomically (``rescore`` re-parses stored outputs): a temporary file,
+        fsynced, renamed over it, the directory fsynced — under the run's lock."""
         self._write_atomic(SAMPLES, "".join(r.model_dump_json() + "\n" for r in records))
+
+    rewrite_samples = replace_samples  # the 0.2 name
 
     # ------------------------------------------------------------------ reports
 
@@ -243,9 +492,25 @@ class RunStore:
         """Write a report file atomically; returns its path."""
         return self._write_atomic(name, text)
 
+    def _touch(self, name: str) -> None:
+        path = self.root / name
+        try:
+            path.touch()
+        except OSError as exc:
+            raise write_failed(path, exc) from exc
+
     def _write_atomic(self, name: str, text: str) -> Path:
+        self._writer()
         target = self.root / name
         tmp = target.with_name(f".{name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(text.encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+            _fsync_dir(self.root)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise write_failed(target, exc) from exc
         return target

@@ -42,7 +42,7 @@ from examqa.runs.runner import (
     prepare_plan,
     run_planned,
 )
-from examqa.runs.store import RunStore
+from examqa.runs.store import RunStore, write_failed
 
 SUITE_SCHEMA_VERSION = 1
 SUITE_FILE = "suite.json"
@@ -232,7 +232,10 @@ def _prepare_out(opts: SuiteOptions, out: Path, model: str, exams: Sequence[str]
     if out.exists() and any(out.iterdir()) and not opts.resume:
         raise InputError(f"suite directory {out} already holds runs",
                          hint="add --resume to finish it, or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_failed(out, exc) from exc
     source = bank.source if isinstance(bank, Bank) else Path(bank)
     previous: dict[str, Any] = {}
     if (out / SUITE_FILE).is_file():
@@ -245,10 +248,19 @@ def _prepare_out(opts: SuiteOptions, out: Path, model: str, exams: Sequence[str]
         "bank": str(Path(source).resolve()) if source is not None else None,
         "model": model,
     }
-    tmp = out / f".{SUITE_FILE}.tmp"
-    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, out / SUITE_FILE)
+    _write(out, SUITE_FILE, json.dumps(record, ensure_ascii=False, indent=2))
     return out
+
+
+def _write(out: Path, name: str, text: str) -> None:
+    """A suite file, whole: a temporary file renamed over it; an OSError names the file (exit 2)."""
+    tmp = out / f".{name}.tmp"
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out / name)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise write_failed(out / name, exc) from exc
 
 
 # ------------------------------------------------------------------------------------ running
@@ -261,8 +273,18 @@ def _plan_all(banks: dict[str, Bank], opts: SuiteOptions, backend: Backend, out:
 
 
 def _check_all(plans: list[tuple[Mode, RunPlan]]) -> list[RunStore | None]:
-    """Every sub-run's directory checked (new, or a resume that matches) before any generates."""
-    return [check_out_dir(plan) for _, plan in plans]
+    """Every sub-run's directory checked (new, or a resume that matches) before any generates; a resume is
+    held (its lock) from its check on, and let go of if a later check fails."""
+    stores: list[RunStore | None] = []
+    try:
+        for _, plan in plans:
+            stores.append(check_out_dir(plan))
+    except BaseException:
+        for store in stores:
+            if store is not None:
+                store.close()
+        raise
+    return stores
 
 
 def evaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend: Backend, *,
@@ -440,9 +462,7 @@ def _assemble(results: list[ModeReport], *, exams: Sequence[str], modes: Sequenc
     )
     for name, text in (("suite-report.json", report.model_dump_json(indent=2)),
                        ("suite-report.md", report.to_markdown()), ("suite-report.html", report.to_html())):
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out / name)
+        _write(out, name, text)
     return report
 
 
