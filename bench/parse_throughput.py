@@ -7,13 +7,17 @@ A script, not a test: it prints Markdown tables for docs/benchmarks.md ("Reading
     .venv/bin/python bench/parse_throughput.py --json out.json  # every figure, machine-readable
     git show 045165a:src/examqa/parsing.py > /tmp/parsing_before.py
     .venv/bin/python bench/parse_throughput.py --baseline /tmp/parsing_before.py   # and an older parser
+    git archive adb19da src/examqa/reading | tar -x -C /tmp/before                 # an older reading/ package
+    .venv/bin/python bench/parse_throughput.py --baseline /tmp/before/src/examqa/reading
 
 The realistic set is tests/data/parsing/completions.json: hybrid-model completions (reasoning, then an
 answer), each parsed as the engine parses it. Two rows split it by how the answer is read: a label
 after a marker or in ``\\boxed{}`` (most real outputs), or otherwise (a choice's text, answer
 sentences without a marker, refusals; these cost more). Its reasonings are short (a few hundred
 characters); real traces run to thousands of tokens, so a last row repeats each reasoning to 8,000
-characters (the answer unchanged). Each repeat parses a set ``--passes`` times, parsers interleaved
+characters (the answer unchanged). Each completion is read knowing what its item asks (the item's
+``stem``: ``negative=`` from its negative ask, as a run reads it); a baseline parser that takes no
+``negative`` is called without it. Each repeat parses a set ``--passes`` times, parsers interleaved
 so that load drifts hit all of them; the table gives calls/s for the median, fastest and slowest
 repeat. The length table parses one completion per shape, grown to 1k/10k/100k/1M characters: a
 long reasoning trace with a short answer, and answer parts that are repetition loops. Time per
@@ -24,7 +28,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
+import inspect
 import json
 import os
 import statistics
@@ -35,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from common import REPO, machine, table
+from examqa.exams.features import negative_ask
 from examqa.reading.parse import parse_response
 
 EVAL_SET = REPO / "tests" / "data" / "parsing" / "completions.json"
@@ -42,7 +51,7 @@ LENGTHS = (1_000, 10_000, 100_000, 1_000_000)
 LONG_REASONING = 8_000
 LAW = ("보험료 감액 청구", "계약 해지의 통지", "보험금 청구권의 소멸", "고지의무 위반의 효과", "위험 변경의 통지")
 
-Call = tuple[str, tuple[str, ...], bool, str]
+Call = tuple[str, tuple[str, ...], bool, str, bool]
 Parse = Callable[..., Any]
 
 
@@ -62,7 +71,8 @@ def realistic_calls(reasoning_chars: int | None = None) -> list[Call]:
             text, reasoning = thought, True
         else:
             text, reasoning = thought + "</think>\n\n" + case["answer"], True
-        calls.append((text, tuple(item["choices"]), reasoning, item.get("label_style", "number")))
+        negative = negative_ask(item["stem"]) is not None
+        calls.append((text, tuple(item["choices"]), reasoning, item.get("label_style", "number"), negative))
     return calls
 
 
@@ -90,16 +100,56 @@ def shapes(length: int) -> dict[str, tuple[str, bool]]:
 
 def timed(parse: Parse, calls: list[Call], passes: int) -> float:
     """Seconds for ``passes`` passes over ``calls`` (garbage collection on, as in a real run)."""
+    polar = "negative" in inspect.signature(parse).parameters
     gc.collect()
     start = time.perf_counter()
     for _ in range(passes):
-        for text, choices, reasoning, style in calls:
-            parse(text, choices, reasoning=reasoning, label_style=style)
+        for text, choices, reasoning, style, negative in calls:
+            if polar:
+                parse(text, choices, reasoning=reasoning, label_style=style, negative=negative)
+            else:
+                parse(text, choices, reasoning=reasoning, label_style=style)
     return time.perf_counter() - start
 
 
+class _Renamed(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports a copy of a ``reading/`` package as ``baseline_reading``, its ``examqa.reading.`` imports
+    pointed at the copy, compiled from source (never from, or into, the copy's ``__pycache__``)."""
+
+    NAME = "baseline_reading"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname == self.NAME:
+            return importlib.util.spec_from_loader(fullname, self, origin=str(self.folder / "__init__.py"),
+                                                   is_package=True)
+        if fullname.startswith(self.NAME + "."):
+            file = self.folder / (fullname.split(".", 1)[1] + ".py")
+            return importlib.util.spec_from_loader(fullname, self, origin=str(file)) if file.is_file() else None
+        return None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: Any) -> None:
+        if module.__name__ == self.NAME:
+            module.__path__ = [str(self.folder)]
+            return  # the package's own __init__ (lazy exports of examqa.reading) is not needed
+        origin = module.__spec__.origin
+        source = Path(origin).read_text(encoding="utf-8").replace("examqa.reading.", self.NAME + ".")
+        module.__file__ = origin
+        exec(compile(source, origin, "exec", dont_inherit=True), module.__dict__)
+
+
 def load_baseline(path: Path) -> Parse:
-    """``parse_response`` from another parsing module file (an older examqa/parsing.py)."""
+    """``parse_response`` from another parser: a module file (an older examqa/parsing.py) or a copy of an
+    older ``examqa/reading`` package folder (loaded under another name, so both versions run side by side)."""
+    if path.is_dir():
+        sys.meta_path.insert(0, _Renamed(path))
+        parse_from_package: Parse = importlib.import_module(f"{_Renamed.NAME}.parse").parse_response
+        return parse_from_package
     spec = importlib.util.spec_from_file_location("baseline_parsing", path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"{path}: not a Python module")
@@ -115,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats of the realistic set (default 7)")
     parser.add_argument("--passes", type=int, default=10, help="passes over the set per repeat (default 10)")
     parser.add_argument("--max-length", type=int, default=LENGTHS[-1], help="longest completion (default 1M)")
-    parser.add_argument("--baseline", type=Path, help="also time parse_response from this parsing.py file")
+    parser.add_argument("--baseline", type=Path,
+                        help="also time parse_response from this parsing.py file or copy of a reading/ package")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
 
@@ -126,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         parsers[f"baseline ({args.baseline.name})"] = load_baseline(args.baseline)
     calls = realistic_calls()
-    marked = [c for c in calls if parse_response(c[0], c[1], reasoning=c[2], label_style=c[3])  # type: ignore[arg-type]
-              .method in ("marker", "boxed")]
+    marked = [c for c in calls if parse_response(c[0], c[1], reasoning=c[2], label_style=c[3],  # type: ignore[arg-type]
+                                                 negative=c[4]).method in ("marker", "boxed")]
     sets = {"evaluation set": calls,
             "  read as a label after a marker or in \\boxed": marked,
             "  read otherwise (text, answer sentences, none)": [c for c in calls if c not in marked],
@@ -161,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     for length in lengths:
         for name, (text, reasoning) in shapes(length).items():
             tries = 3 if length < 1_000_000 else 1
-            best = min(timed(parse_response, [(text, LAW, reasoning, "number")], 1) for _ in range(tries))
+            best = min(timed(parse_response, [(text, LAW, reasoning, "number", False)], 1) for _ in range(tries))
             scaling.setdefault(name, {})[str(length)] = best
     print("\n## Time against completion length (ms per call, best of 3; 1 try at 1M), and ns per character\n")
     headers = ["completion shape", *(f"{length // 1000}k ms" for length in lengths), "ns/char at 1k",

@@ -127,27 +127,57 @@ _TEXT_SUBJECT = (rf"(?:{_NOT_IN_REASON}[^\s.!?。;:,\n0-9①-⑳])"
                  rf"(?:{_NOT_IN_REASON}(?!이며|이고|지만|으나|는데|므로)[^\n.!?。;:,]){{0,30}}?")
 
 
-def _sentence_patterns(letters: bool) -> tuple[re.Pattern[str], ...]:
-    """The sentences that rule out (or doubt) one choice, each form a pattern of its own (their groups
-    share names), tried in this order at a sentence start."""
+def _sentence_patterns(letters: bool) -> dict[str, tuple[re.Pattern[str], ...]]:
+    """The sentences that rule out (or doubt) one choice, by how they start (a label, 정답/답, English),
+    each form a pattern of its own (their groups share names)."""
     label = _label(letters)
-    forms = (
-        # a label, its particle, perhaps a reason, adverbs, then the predicate
-        rf"(?P<label>{label})(?:[ \t]*{_PARTICLE})?[ \t]*{_REASON}{_ADVERBS}(?:{_PREDICATE_LABEL})",
-        # a label with its copula ("③일 수도 있다")
-        rf"(?P<label>{label})(?P<doubtc>{_DOUBT_COPULA})",
+    forms = {
+        "label": (
+            # a label, its particle, perhaps a reason, adverbs, then the predicate
+            rf"(?P<label>{label})(?:[ \t]*(?P<particle>{_PARTICLE}))?[ \t]*(?P<reason>{_REASON}){_ADVERBS}"
+            rf"(?:{_PREDICATE_LABEL})",
+            # a label with its copula ("③일 수도 있다")
+            rf"(?P<label>{label})(?P<doubtc>{_DOUBT_COPULA})",
+        ),
         # the answer is not a label ("정답은 ③이 아니다", "The answer is not (3)", "It is not C")
-        rf"(?:최종[ \t]*)?(?:정답|답)[ \t]*(?:은|는|이)[ \t]+(?P<label>{label})[ \t]*(?:이|가)?[ \t]*{_ADVERBS}"
-        r"(?:아니(?:다|에요|예요|야)|아닙니다|아님)",
-        rf"(?:(?:the[ \t]+)?(?:(?:correct|final|right|best)[ \t]+)?answer|it|this)[ \t]+(?:is|'s|would[ \t]+be)[ \t]+"
-        rf"{_ADVERBS}not[ \t]+(?P<label>{label})",
-        # a short text ("아목시실린은 아니다"); one that is a choice's own text is kept (checked on the match)
-        rf"(?P<text>{_TEXT_SUBJECT})[ \t]*{_PARTICLE}[ \t]*{_ADVERBS}(?:{_PREDICATE})",
-    )
-    return tuple(re.compile(rf"{_DISCOURSE}(?:{form}){_END}", re.I) for form in forms)
+        "answer": (
+            rf"(?:최종[ \t]*)?(?:정답|답)[ \t]*(?:은|는|이)[ \t]+(?P<label>{label})[ \t]*(?:이|가)?[ \t]*{_ADVERBS}"
+            r"(?:아니(?:다|에요|예요|야)|아닙니다|아님)",
+        ),
+        "english": (
+            rf"(?:(?:the[ \t]+)?(?:(?:correct|final|right|best)[ \t]+)?answer|it|this)[ \t]+(?:is|'s|would[ \t]+be)"
+            rf"[ \t]+{_ADVERBS}not[ \t]+(?P<label>{label})",
+            rf"(?P<label>{label})(?:[ \t]*{_PARTICLE})?[ \t]*{_ADVERBS}(?:{_PREDICATE_LABEL})",  # "answer choice (3) …"
+        ),
+    }
+    return {kind: tuple(re.compile(rf"{_DISCOURSE}(?:{form}){_END}", re.I) for form in kind_forms)
+            for kind, kind_forms in forms.items()}
 
 
 _SENTENCE_RES = {letters: _sentence_patterns(letters) for letters in (False, True)}
+# How a sentence that may rule a choice out starts (after a discourse word): a label, 정답/답, English.
+_LABEL_START = (rf"[{_CIRCLED}{_PAREN_DIGITS}0-9(\[]|제[ \t]*\d|(?:첫|두|세|네|다섯|여섯|일곱|여덟|아홉|열)[ \t]*번째"
+                r"|보기|선택지|선지|option\b|choice\b|answer[ \t]+choice\b")
+_HEAD_RES = {letters: re.compile(
+    rf"(?:(?P<label>{_LABEL_START}{r'|[A-Z](?![A-Za-z0-9])' if letters else ''})"
+    r"|(?P<answer>(?:최종[ \t]*)?(?:정답|답)[ \t]*(?:은|는|이)[ \t])"
+    r"|(?P<english>(?:the|answer|correct|final|right|best|it|this)\b))", re.I) for letters in (False, True)}
+# The characters such a sentence can start with: a cheap test before the head's regex.
+_HEAD_CHARS = {letters: frozenset(_CIRCLED + _PAREN_DIGITS + "0123456789([제첫두세네다여일아열보선정답최"
+                                  "oOcCaAtTfFrRbBiI" + ("ABCDEFGHIJKLMNOPQRSTUVWXYZ" if letters else ""))
+               for letters in (False, True)}
+_DISCOURSE_RE = re.compile(_DISCOURSE.removesuffix("?"), re.I)
+_DISCOURSE_CHARS = frozenset("다하그또한반물즉따결참bBhHaAsStTnN")
+_BREAK_RE = re.compile(r"[\n.!?。;]")
+# What a sentence that rules a choice out ends with (before its punctuation): a cheap test first.
+_ENDINGS = ("다", "니다", "음", "님", "임", "요", "야", "죠", "answer", "choice", "option", "one", "it", "out",
+            "eliminated", "excluded", "unlikely", "implausible", "correct", "right", "true", "accurate", "incorrect",
+            "wrong", "false", "inaccurate")
+# A short text said to be ruled out ("아목시실린은 아니다"): read only where one sentence is the whole answer.
+_TEXT_SENTENCE_RE = re.compile(rf"{_DISCOURSE}(?P<text>{_TEXT_SUBJECT})[ \t]*{_PARTICLE}[ \t]*{_ADVERBS}"
+                               rf"(?:{_PREDICATE}){_END}", re.I)
+
+
 _TAIL_RE = re.compile(
     rf"(?:[ \t]*번(?!째))?(?:(?P<doubtc>{_DOUBT_COPULA})"
     rf"|[ \t]*(?:{_PARTICLE}[ \t]*)?{_ADVERBS}(?:{_PREDICATE_LABEL})(?=[ \t]*(?:[.!?。,;)\n]|\Z))"
@@ -182,35 +212,58 @@ def _rules_out(sense: str, negative: bool | None) -> bool:
 
 def _is_choice_text(sentence: str, ctx: ChoiceIndex) -> bool:
     """Whether a sentence is a choice's own text (a statement choice "…는 대상이 아니다"), said back."""
+    if not sentence.strip(" \t.!?。"):
+        return False
     core = strip_endings(sentence.strip())
     return (exact_or_set([sentence.strip(), core], ctx) is not None or loose_exact(core, ctx) is not None
             or described(core, ctx) is not None)
 
 
 def drop_rejections(text: str, ctx: ChoiceIndex) -> str:
-    """``text`` without the sentences that only rule out or doubt one choice.
+    """``text`` without the sentences that only rule out or doubt one choice named by its label.
 
     A sentence starts the text, a line, or follows a sentence end (``.!?。;``) and a space; it is removed
     with the spaces after it and at most one line break, so that removing an added sentence gives back
     the text as it was.
     """
-    if _PREDICATE_WORDS.search(text) is None:
-        return text
+    head_re = _HEAD_RES[ctx.letters]
+    head_chars = _HEAD_CHARS[ctx.letters]
     patterns = _SENTENCE_RES[ctx.letters]
     negative = ctx.negative
     kept: list[str] = []
     last = 0
-    starts = [0] + [m.end() for m in _BOUNDARY_RE.finditer(text)]
-    for start in starts:
-        while start < len(text) and text[start] in " \t":
+    size = len(text)
+    # Sentence starts: the text's, after a line break, after .!?。; and a space (checked here: a regex
+    # lookahead costs more than the test).
+    boundaries = [m.end() for m in _BREAK_RE.finditer(text)
+                  if text[m.start()] == "\n" or (m.end() < size and text[m.end()] in " \t")]
+    for index, start in enumerate([0, *boundaries]):
+        while start < size and text[start] in " \t":
             start += 1
-        if start < last:
+        if start < last or start >= size:
             continue
-        m = next((found for p in patterns if (found := p.match(text, start)) is not None), None)
+        first = text[start]
+        at = start
+        if first in _DISCOURSE_CHARS:
+            discourse = _DISCOURSE_RE.match(text, start)
+            if discourse is not None:
+                at = discourse.end()
+                first = text[at] if at < size else ""
+        if first not in head_chars:
+            continue
+        head = head_re.match(text, at)
+        if head is None:
+            continue
+        kind = "label" if head.group("label") else "answer" if head.group("answer") else "english"
+        stop = boundaries[index] if index < len(boundaries) else size
+        if kind != "english" and not text[start:stop].rstrip(" \t\n.!?。;").endswith(_ENDINGS):
+            continue  # a predicate ends each of these forms ("The answer is not (3)" ends in its label)
+        m = next((found for p in patterns[kind] if (found := p.match(text, start)) is not None), None)
         if m is None or not _rules_out(_sense(m), negative):
             continue
-        said = text[m.start("text"): m.end()] if "text" in m.groupdict() else text[m.end("label"): m.end()]
-        if said.strip() and _is_choice_text(said, ctx):
+        groups = m.groupdict()
+        if not groups.get("particle") and not groups.get("reason") and _is_choice_text(text[m.end("label"):
+                                                                                             m.end()], ctx):
             continue  # a choice's own text ("③ 대상이 아니다" where ③ says so) is an answer, not a rejection
         end = m.end()
         if end < len(text) and text[end] == "\n":
@@ -221,6 +274,17 @@ def drop_rejections(text: str, ctx: ChoiceIndex) -> str:
         return text
     kept.append(text[last:])
     return "".join(kept)
+
+
+def rejects_text(sentence: str, ctx: ChoiceIndex) -> bool:
+    """Whether ``sentence`` only rules out a choice named by its text ("아목시실린은 아니다"): not a choice's
+    own text said back ("피보험자가 아니다" where a choice says so)."""
+    if _PREDICATE_WORDS.search(sentence) is None:
+        return False
+    m = _TEXT_SENTENCE_RE.match(sentence.strip())
+    if m is None or m.end() < len(sentence.strip()) or not _rules_out(_sense(m), ctx.negative):
+        return False
+    return not _is_choice_text(sentence[m.start("text"):], ctx)
 
 
 def mention_stance(text: str, end: int, ctx: ChoiceIndex) -> Stance | None:

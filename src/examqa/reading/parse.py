@@ -130,7 +130,7 @@ from examqa.reading._cues import CIRCLED_BY_NUMBER, SENTENCE_END_RE, interpret, 
 from examqa.reading._cues import MENTION_CAP as MENTION_CAP  # the limits the docstring names, re-exported
 from examqa.reading._cues import NEGATION_DEPTH as NEGATION_DEPTH
 from examqa.reading._cues import VALUE_CAP as VALUE_CAP
-from examqa.reading._stance import drop_rejections, refuses
+from examqa.reading._stance import drop_rejections, refuses, rejects_text
 from examqa.reading._statements import MAX_CUES as MAX_CUES
 from examqa.reading._statements import MAX_STATEMENTS as MAX_STATEMENTS
 from examqa.reading._statements import cue_values, cue_verdict, explains, statements
@@ -240,8 +240,8 @@ def _extract(answer: str, ctx: ChoiceIndex) -> Verdict:
     # Last: a one-sentence answer that names one choice ("급성 충수염을 의심하며 수술을 의뢰한다."), not
     # as the topic it explains, and not an amount (a sentence of amounts restates the question's givens).
     end = SENTENCE_END_RE.search(text)
-    if (end is not None and text[end.end():].strip()) or explains(text):
-        return verdict
+    if (end is not None and text[end.end():].strip()) or explains(text) or rejects_text(text, ctx):
+        return verdict  # … and not a choice said to be ruled out ("아목시실린은 아니다")
     named = {k for k in named_terms(text[:VALUE_CAP], ctx, chosen_only=True) if not ctx.numbers[k - 1]}
     if len(named) == 1:
         return Verdict(named.pop(), "fuzzy")

@@ -239,7 +239,8 @@ class RunLock:
         return self._fd is not None
 
     def __del__(self) -> None:
-        self.release()
+        with contextlib.suppress(Exception):  # at interpreter exit the process's end lets go of it anyway
+            self.release()
 
 
 def _lock(fd: int) -> None:
