@@ -216,7 +216,8 @@ def check_out_dir(plan: RunPlan) -> RunStore | None:
             store.close()
             raise
         return store
-    RunStore.ensure_new(plan.out)
+    if plan.options.out is not None:  # a name examqa makes up is made unique when the run starts
+        RunStore.ensure_new(plan.out)
     return None
 
 
