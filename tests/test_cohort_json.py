@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 
 from examqa.banks import Bank
 from examqa.cohort import Cohort, grade_cohort
-from examqa.exams.models import Blueprint, Marks, Question
+from examqa.exams.models import Blueprint, Marks, Question, to_fraction
 from examqa.exams.plugins import Domain, ExamEntry, registry
 from examqa.exams.scoring import score
 from test_cohort import DENTIST, cohorts, simulated_cells, synthetic
@@ -102,7 +102,9 @@ def test_every_students_json_is_score_on_the_sheet_alone(exam: str, paper: Any, 
         assert {s["session"] for s in out[0]["sessions"]} == {1, 2, 3}
     if exam == "physician":
         assert out[0]["edition"] == "2005"
-        assert any(sub["max_points"] != int(sub["max_points"]) for sub in out[0]["subjects"])
+        # 40/3-point subjects: exact in JSON ("40/3"), where 0.2 wrote 13.333333333333334
+        assert any(to_fraction(sub["max_points"]).denominator != 1 for sub in out[0]["subjects"])
+        assert "40/3" in [sub["max_points"] for sub in out[0]["subjects"]]
 
 
 def test_a_wide_csv_cohort_json_is_score(tmp_path: Path) -> None:
