@@ -21,7 +21,7 @@ from examqa.reading._choicetext import (
     strip_endings,
     strip_wrapper,
 )
-from examqa.reading._stance import lead_stance, mention_stance
+from examqa.reading._stance import LEAD_ENDS, TAIL_STARTS, lead_stance, mention_stance
 
 VALUE_CAP = 600  # characters of a value's line that are read; longer than any real choice text
 MENTION_CAP = 20_000  # characters scanned for label mentions: past that, an answer is a repetition loop
@@ -340,9 +340,14 @@ def mention_verdict(text: str, ctx: ChoiceIndex, pure_only: bool = False) -> Ver
         return Verdict(None, "no_answer")  # no digit, circled number or capital: nothing to scan for
     seen: dict[int, tuple[int, str]] = {}  # label → (position, form) of its first mention
     firm: set[int] = set()  # labels mentioned at least once neither ruled out nor doubted
+    size, polar = len(text), ctx.negative is not None
 
     def note(k: int, form: str, pos: int, end: int) -> bool:
-        stance = mention_stance(text, end, ctx) or lead_stance(text, pos, ctx)
+        # The stance checks only where what follows (precedes) the label could make one: a loop of "①"
+        # must not pay a call per mention.
+        stance = mention_stance(text, end, ctx) if end < size and text[end] in TAIL_STARTS else None
+        if stance is None and polar and pos > 1 and text[pos - 1] in LEAD_ENDS:
+            stance = lead_stance(text, pos, ctx)
         if stance == "rejected":
             return False  # "③이 아니라", "③은 확실히 아니다": ruled out, no evidence for ③
         if pure_only and stance is None and not is_pure(text[end:]):

@@ -29,6 +29,15 @@ from typing import Literal
 from examqa.reading._choicetext import ChoiceIndex, described, exact_or_set, loose_exact, strip_endings
 
 Sense = Literal["reject", "doubt", "neg", "pos"]
+
+HEAD_WINDOW = 8_192
+"""Characters at an answer's start where sentences are examined for a rejection (a real answer is shorter)."""
+TAIL_WINDOW = 8_192
+"""Characters at its end examined (where the last statements are read from)."""
+TEXT_CAP = 600
+"""The longest one-sentence answer read as a choice ruled out by its text."""
+REFUSAL_CAP = 4096
+"""Characters read for a refusal at each end of an answer."""
 Stance = Literal["rejected", "doubted"]
 
 _CIRCLED = "".join(chr(c) for lo, hi in ((0x2460, 0x2473), (0x2776, 0x2793), (0x24EB, 0x24FE))
@@ -219,6 +228,19 @@ def _is_choice_text(sentence: str, ctx: ChoiceIndex) -> bool:
             or described(core, ctx) is not None)
 
 
+def _sentence_starts(text: str) -> list[int]:
+    """Where sentences start: the text's start, after a line break, after .!?。; and a space (checked here:
+    a regex lookahead costs more than the test) — in the first ``HEAD_WINDOW`` and the last ``TAIL_WINDOW``
+    characters, where a repetition loop is read."""
+    size = len(text)
+    spans = [(0, size)] if size <= HEAD_WINDOW + TAIL_WINDOW else [(0, HEAD_WINDOW), (size - TAIL_WINDOW, size)]
+    starts = [0]
+    for lo, hi in spans:
+        starts += [m.end() for m in _BREAK_RE.finditer(text, lo, hi)
+                   if text[m.start()] == "\n" or (m.end() < size and text[m.end()] in " \t")]
+    return starts
+
+
 def drop_rejections(text: str, ctx: ChoiceIndex) -> str:
     """``text`` without the sentences that only rule out or doubt one choice named by its label.
 
@@ -233,11 +255,9 @@ def drop_rejections(text: str, ctx: ChoiceIndex) -> str:
     kept: list[str] = []
     last = 0
     size = len(text)
-    # Sentence starts: the text's, after a line break, after .!?。; and a space (checked here: a regex
-    # lookahead costs more than the test).
-    boundaries = [m.end() for m in _BREAK_RE.finditer(text)
-                  if text[m.start()] == "\n" or (m.end() < size and text[m.end()] in " \t")]
-    for index, start in enumerate([0, *boundaries]):
+    boundaries = _sentence_starts(text)
+    for index, start in enumerate(boundaries):
+        stop = boundaries[index + 1] if index + 1 < len(boundaries) else size
         while start < size and text[start] in " \t":
             start += 1
         if start < last or start >= size:
@@ -255,7 +275,6 @@ def drop_rejections(text: str, ctx: ChoiceIndex) -> str:
         if head is None:
             continue
         kind = "label" if head.group("label") else "answer" if head.group("answer") else "english"
-        stop = boundaries[index] if index < len(boundaries) else size
         if kind != "english" and not text[start:stop].rstrip(" \t\n.!?。;").endswith(_ENDINGS):
             continue  # a predicate ends each of these forms ("The answer is not (3)" ends in its label)
         m = next((found for p in patterns[kind] if (found := p.match(text, start)) is not None), None)
@@ -279,8 +298,8 @@ def drop_rejections(text: str, ctx: ChoiceIndex) -> str:
 def rejects_text(sentence: str, ctx: ChoiceIndex) -> bool:
     """Whether ``sentence`` only rules out a choice named by its text ("아목시실린은 아니다"): not a choice's
     own text said back ("피보험자가 아니다" where a choice says so)."""
-    if _PREDICATE_WORDS.search(sentence) is None:
-        return False
+    if len(sentence) > TEXT_CAP or _PREDICATE_WORDS.search(sentence) is None:
+        return False  # a one-sentence answer this long is a repetition loop, not a choice ruled out
     m = _TEXT_SENTENCE_RE.match(sentence.strip())
     if m is None or m.end() < len(sentence.strip()) or not _rules_out(_sense(m), ctx.negative):
         return False
@@ -311,6 +330,10 @@ _LEAD_RE = re.compile(
 _LEAD_WINDOW = 40
 
 
+TAIL_STARTS = _TAIL_STARTS
+LEAD_ENDS = frozenset(" \t:,은는")
+
+
 def lead_stance(text: str, start: int, ctx: ChoiceIndex) -> Stance | None:
     """``rejected`` when the label at ``start`` is what a sentence of the wrong sense leads to ("옳지 않은
     것은 ①" on a positive question, "옳은 것은 ②" on a negative one); else None."""
@@ -339,7 +362,10 @@ _REFUSAL_WORDS = re.compile("없|어렵|모르겠|[Cc]annot|can't|[Uu]nable|know
 
 def refuses(text: str) -> bool:
     """Whether some sentence of ``text`` declines to answer: it ends in "…수 없다", "…하기 어렵다",
-    "모르겠다", "정답이 없다", or says "I cannot …" (with no "but" after it)."""
+    "모르겠다", "정답이 없다", or says "I cannot …" (with no "but" after it). Only the first ``TEXT_CAP``
+    characters and the last are read: a refusal longer than that is a repetition loop."""
+    if len(text) > 2 * REFUSAL_CAP:
+        text = text[:REFUSAL_CAP] + "\n" + text[-REFUSAL_CAP:]
     if _REFUSAL_WORDS.search(text) is None:
         return False
     start = 0
