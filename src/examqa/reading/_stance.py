@@ -129,9 +129,6 @@ def _label(letters: bool) -> str:
 
 # What a reason clause before the predicate may not hold: another label, an answer marker.
 _NOT_IN_REASON = rf"(?![{_CIRCLED}{_PAREN_DIGITS}]|\([ \t]*\d|\d{{1,2}}[ \t]*번|정답|답|answer)"
-# "①은 시효가 3년이므로 옳지 않다": a reason that ends in a connective, then the predicate.
-_REASON = (rf"(?:(?:{_NOT_IN_REASON}[^\n.!?。;]){{1,80}}?"
-           r"(?:므로|때문에|어서|아서|해서|여서|라서|이라|니까|으니)[ \t,]+)?")
 _TEXT_SUBJECT = (rf"(?:{_NOT_IN_REASON}[^\s.!?。;:,\n0-9①-⑳])"
                  rf"(?:{_NOT_IN_REASON}(?!이며|이고|지만|으나|는데|므로)[^\n.!?。;:,]){{0,30}}?")
 
@@ -142,9 +139,8 @@ def _sentence_patterns(letters: bool) -> dict[str, tuple[re.Pattern[str], ...]]:
     label = _label(letters)
     forms = {
         "label": (
-            # a label, its particle, perhaps a reason, adverbs, then the predicate
-            rf"(?P<label>{label})(?:[ \t]*(?P<particle>{_PARTICLE}))?[ \t]*(?P<reason>{_REASON}){_ADVERBS}"
-            rf"(?:{_PREDICATE_LABEL})",
+            # a label, its particle, adverbs, then the predicate (with a reason between: _reasoned)
+            rf"(?P<label>{label})(?:[ \t]*(?P<particle>{_PARTICLE}))?[ \t]*{_ADVERBS}(?:{_PREDICATE_LABEL})",
             # a label with its copula ("③일 수도 있다")
             rf"(?P<label>{label})(?P<doubtc>{_DOUBT_COPULA})",
         ),
@@ -164,6 +160,31 @@ def _sentence_patterns(letters: bool) -> dict[str, tuple[re.Pattern[str], ...]]:
 
 
 _SENTENCE_RES = {letters: _sentence_patterns(letters) for letters in (False, True)}
+# "①은 시효가 3년이므로 옳지 않다": the label, then a reason ending in a connective, then the predicate. Found
+# with string searches (the last connective of the sentence), not a lazy regex tried at every length.
+_LABEL_ONLY_RES = {letters: re.compile(rf"{_DISCOURSE}(?P<label>{_label(letters)})(?:[ \t]*{_PARTICLE})?[ \t]*",
+                                       re.I) for letters in (False, True)}
+_CONNECTIVES = ("므로", "때문에", "어서", "아서", "해서", "여서", "라서", "이라", "니까", "으니")
+_AFTER_REASON_RE = re.compile(rf"[ \t,]+{_ADVERBS}(?:{_PREDICATE_LABEL}){_END}", re.I)
+_IN_REASON_RE = re.compile(rf"[{_CIRCLED}{_PAREN_DIGITS}]|\([ \t]*\d|\d{{1,2}}[ \t]*번|정답|답|answer", re.I)
+REASON_CAP = 80
+"""The longest reason between a label and what is said of it."""
+
+
+def _reasoned(text: str, start: int, stop: int, letters: bool) -> re.Match[str] | None:
+    """The predicate after "label (particle) reason-connective" in the sentence [start, stop), or None."""
+    head = _LABEL_ONLY_RES[letters].match(text, start)
+    if head is None:
+        return None
+    lo = head.end()
+    at, width = -1, 0
+    for connective in _CONNECTIVES:
+        found = text.rfind(connective, lo + 1, stop)
+        if found > at:
+            at, width = found, len(connective)
+    if at < 0 or at + width - lo > REASON_CAP or _IN_REASON_RE.search(text, lo, at):
+        return None
+    return _AFTER_REASON_RE.match(text, at + width)
 # How a sentence that may rule a choice out starts (after a discourse word): a label, 정답/답, English.
 _LABEL_START = (rf"[{_CIRCLED}{_PAREN_DIGITS}0-9(\[]|제[ \t]*\d|(?:첫|두|세|네|다섯|여섯|일곱|여덟|아홉|열)[ \t]*번째"
                 r"|보기|선택지|선지|option\b|choice\b|answer[ \t]+choice\b")
@@ -182,6 +203,19 @@ _BREAK_RE = re.compile(r"[\n.!?。;]")
 _ENDINGS = ("다", "니다", "음", "님", "임", "요", "야", "죠", "answer", "choice", "option", "one", "it", "out",
             "eliminated", "excluded", "unlikely", "implausible", "correct", "right", "true", "accurate", "incorrect",
             "wrong", "false", "inaccurate")
+# Sentence ends that say "right" (pos) or "wrong" (neg) and nothing else: where the question's polarity makes
+# them no rejection, the sentence is passed over without its patterns (an explanation line per choice).
+_POS_TAILS = (
+    "옳다", "옳습니다", "옳음", "맞다", "맞습니다", "맞음", "적절하다", "적절합니다", "타당하다", "타당합니다",
+    "적합하다", "적합합니다", "정확하다", "정확합니다", "해당한다", "해당합니다", "해당된다", "해당됩니다",
+    "옳은 설명이다", "옳은 설명입니다", "맞는 설명이다", "맞는 설명입니다", "is correct", "is true",
+)
+_NEG_TAILS = (
+    "옳지 않다", "옳지 않습니다", "옳지 않음", "맞지 않다", "맞지 않습니다", "틀렸다", "틀렸습니다",
+    "틀리다", "틀립니다", "잘못되었다", "잘못되었습니다", "잘못이다", "잘못입니다", "적절하지 않다",
+    "적절하지 않습니다", "해당하지 않는다", "해당하지 않습니다", "옳지 않은 설명이다", "옳지 않은 설명입니다",
+    "틀린 설명이다", "틀린 설명입니다", "is incorrect", "is wrong", "is false",
+)
 # A short text said to be ruled out ("아목시실린은 아니다"): read only where one sentence is the whole answer.
 _TEXT_SENTENCE_RE = re.compile(rf"{_DISCOURSE}(?P<text>{_TEXT_SUBJECT})[ \t]*{_PARTICLE}[ \t]*{_ADVERBS}"
                                rf"(?:{_PREDICATE}){_END}", re.I)
@@ -275,14 +309,21 @@ def drop_rejections(text: str, ctx: ChoiceIndex) -> str:
         if head is None:
             continue
         kind = "label" if head.group("label") else "answer" if head.group("answer") else "english"
-        if kind != "english" and not text[start:stop].rstrip(" \t\n.!?。;").endswith(_ENDINGS):
-            continue  # a predicate ends each of these forms ("The answer is not (3)" ends in its label)
+        if kind != "english":
+            body = text[start:stop].rstrip(" \t\n.!?。;")
+            if not body.endswith(_ENDINGS):
+                continue  # a predicate ends each of these forms ("The answer is not (3)" ends in its label)
+            if (negative is not True and body.endswith(_POS_TAILS)) or (negative is not False
+                                                                        and body.endswith(_NEG_TAILS)):
+                continue  # said to be right on a positive question (wrong on a negative one): not ruled out
         m = next((found for p in patterns[kind] if (found := p.match(text, start)) is not None), None)
+        reasoned = m is None and kind == "label"
+        if reasoned:
+            m = _reasoned(text, start, stop, ctx.letters)
         if m is None or not _rules_out(_sense(m), negative):
             continue
-        groups = m.groupdict()
-        if not groups.get("particle") and not groups.get("reason") and _is_choice_text(text[m.end("label"):
-                                                                                             m.end()], ctx):
+        if not reasoned and not m.groupdict().get("particle") and _is_choice_text(text[m.end("label"): m.end()],
+                                                                                   ctx):
             continue  # a choice's own text ("③ 대상이 아니다" where ③ says so) is an answer, not a rejection
         end = m.end()
         if end < len(text) and text[end] == "\n":
