@@ -186,11 +186,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_failed(path: Path, exc: OSError) -> RunStoreError:
-    """The one-line error for an OSError while writing ``path``."""
+_RESUMING = ("start a run", "resume it")
+
+
+def write_failed(path: Path, exc: OSError, doing: str = "start a run") -> RunStoreError:
+    """The one-line error for an OSError while writing ``path``; ``doing`` (what the writer was doing: a run,
+    a resume, a rescore, a report) picks the advice."""
     why = exc.strerror or type(exc).__name__
-    return RunStoreError(f"{path}: cannot write the run: {why} (samples already stored are kept; free the space or "
-                         "fix the permission, then finish with --resume)", path=path)
+    then = "finish with --resume" if doing in _RESUMING else "run the command again"
+    return RunStoreError(f"{path}: cannot write the run: {why} (what was stored is kept; free the space or fix "
+                         f"the permission, then {then})", path=path)
 
 
 class RunLock:
@@ -199,8 +204,10 @@ class RunLock:
     A lock taken through one open file: two writers in one process are refused like two processes.
     """
 
-    def __init__(self, root: Path, fd: int) -> None:
+    def __init__(self, root: Path, fd: int, doing: str = "start a run") -> None:
         self.root = root
+        self.doing = doing
+        """What the writer holding it does ("start a run", "resume it", "rescore it", "write its reports")."""
         self._fd: int | None = fd
 
     @classmethod
@@ -210,7 +217,7 @@ class RunLock:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise write_failed(path, exc) from exc
+            raise write_failed(path, exc, doing) from exc
         try:
             _lock(fd)
         except OSError:
@@ -224,8 +231,8 @@ class RunLock:
                                        "since": datetime.now(UTC).isoformat(timespec="seconds")}).encode())
         except OSError as exc:
             os.close(fd)
-            raise write_failed(path, exc) from exc
-        return cls(root, fd)
+            raise write_failed(path, exc, doing) from exc
+        return cls(root, fd, doing)
 
     def release(self) -> None:
         """Let go of the lock (closing the file releases it)."""
@@ -361,7 +368,7 @@ class RunStore:
             store.trimmed = _trim_partial_tail(root / SAMPLES) | _trim_partial_tail(root / ERRORS)
         except OSError as exc:
             lock.release()
-            raise write_failed(root / SAMPLES, exc) from exc
+            raise write_failed(root / SAMPLES, exc, doing) from exc
         except BaseException:
             lock.release()
             raise
@@ -398,6 +405,9 @@ class RunStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _doing(self) -> str:
+        return self._lock.doing if self._lock is not None else "start a run"
 
     def _writer(self) -> None:
         if not self.writable:
@@ -467,7 +477,7 @@ class RunStore:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise write_failed(path, exc) from exc
+            raise write_failed(path, exc, self._doing()) from exc
         try:
             size = os.fstat(fd).st_size
             try:
@@ -476,7 +486,7 @@ class RunStore:
             except OSError as exc:
                 with contextlib.suppress(OSError):  # else the next writer's open trims it
                     os.ftruncate(fd, size)  # no partial line for the next append to glue onto
-                raise write_failed(path, exc) from exc
+                raise write_failed(path, exc, self._doing()) from exc
         finally:
             os.close(fd)
 
@@ -498,7 +508,7 @@ class RunStore:
         try:
             path.touch()
         except OSError as exc:
-            raise write_failed(path, exc) from exc
+            raise write_failed(path, exc, self._doing()) from exc
 
     def _write_atomic(self, name: str, text: str) -> Path:
         self._writer()
@@ -512,6 +522,7 @@ class RunStore:
             os.replace(tmp, target)
             _fsync_dir(self.root)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise write_failed(target, exc) from exc
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise write_failed(target, exc, self._doing()) from exc
         return target

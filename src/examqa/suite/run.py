@@ -17,6 +17,7 @@ reasoning (extra tokens per extra correct answer).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import Sequence
@@ -235,7 +236,7 @@ def _prepare_out(opts: SuiteOptions, out: Path, model: str, exams: Sequence[str]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise write_failed(out, exc) from exc
+        raise write_failed(out, exc, "resume it") from exc
     source = bank.source if isinstance(bank, Bank) else Path(bank)
     previous: dict[str, Any] = {}
     if (out / SUITE_FILE).is_file():
@@ -259,8 +260,9 @@ def _write(out: Path, name: str, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out / name)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise write_failed(out / name, exc) from exc
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise write_failed(out / name, exc, "resume it") from exc
 
 
 # ------------------------------------------------------------------------------------ running
