@@ -99,6 +99,7 @@ def test_a_second_writer_is_refused_and_the_first_run_is_not_mixed(tmp_path: Pat
     finally:
         if first.poll() is None:
             first.kill()
+            first.communicate()
     assert first.returncode == 0, stderr
     samples = _lines(run)
     assert Counter(f"{r['id']}#{r['sample']}" for r in samples) == Counter(f"{r['id']}#0" for r in ROWS)
@@ -191,6 +192,7 @@ def test_reading_or_rescoring_a_run_being_written(tmp_path: Path, bank: Path) ->
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
+        holder.stdout.close()  # type: ignore[union-attr]
     # the writer is gone; its partial line stays until a writer resumes
     report = run_cli("report", str(run), "--json")
     assert report.returncode == 3 and (run / "report.json").read_bytes() != old_report  # 8 samples now
@@ -264,6 +266,7 @@ def test_a_kill_between_two_writes_of_a_large_line(tmp_path: Path, bank: Path) -
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
+        child.stdout.close()  # type: ignore[union-attr]
     cut = (run / "samples.jsonl").read_bytes()
     assert not cut.endswith(b"\n") and len(cut) > 1_000_000
     stored = len(_lines(run))
