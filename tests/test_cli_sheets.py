@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import examqa
 from helpers import LOSS_ADJUSTER_DATA, REPO, loss_adjuster_rows, run_cli, write_native_bank
 
 SAMPLES = REPO / "exams" / "samples"
@@ -228,3 +229,27 @@ def test_schema_is_versioned() -> None:
     assert "schema_version" in schema["properties"] and "reasons" in schema["properties"]
     assert {"decision", "rule_kind", "year", "electives", "paper"} <= set(schema["properties"])
     assert set(schema["properties"]["decision"]["enum"]) == {"pass", "fail", "cut_unpublished", "part_only"}
+
+
+def test_a_sheet_writes_its_report_as_html_and_markdown(tmp_path: Path) -> None:
+    """--html and --md are not only a cohort's: one sheet's report is written in the same design."""
+    bank = SAMPLES / "papers" / "customs-broker.jsonl"
+    sheet = SAMPLES / "customs-broker-sheet.csv"
+    page, md = tmp_path / "out" / "sheet.html", tmp_path / "sheet.md"
+    done = run_cli("grade", "customs-broker", "--bank", str(bank), "--answers", str(sheet), "--html", str(page),
+                   "--md", str(md), "--json")
+    assert done.returncode == 0, done.stderr
+    report = examqa.grade_sheet("customs-broker", bank, sheet)
+    assert json.loads(done.stdout) == report.model_dump(mode="json")
+    assert page.read_text(encoding="utf-8") == examqa.to_html(report)
+    assert md.read_text(encoding="utf-8") == examqa.to_markdown(report)
+    assert f"wrote {page}" in done.stderr and f"wrote {md}" in done.stderr
+    # an output that would overwrite the sheet is refused before anything is graded or written
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(sheet.read_bytes())
+    refused = run_cli("grade", "customs-broker", "--bank", str(bank), "--answers", str(copy), "--html", str(copy))
+    assert refused.returncode == 2 and "--html" in refused.stderr and refused.stderr.count("\n") == 1
+    assert copy.read_bytes() == sheet.read_bytes()
+    # the cohort-only flags stay a cohort's
+    misuse = run_cli("grade", "customs-broker", "--bank", str(bank), "--answers", str(sheet), "--skip-bad")
+    assert misuse.returncode == 2 and "--skip-bad is for a cohort" in misuse.stderr

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-COHORT_FLAGS = {"skip_bad": "--skip-bad", "run": "--run", "csv_out": "--csv-out", "html": "--html", "md": "--md"}
+COHORT_FLAGS = {"skip_bad": "--skip-bad", "run": "--run", "csv_out": "--csv-out"}
 
 
 def add_cohort_flags(parser: argparse.ArgumentParser) -> None:
@@ -25,12 +25,14 @@ def add_cohort_flags(parser: argparse.ArgumentParser) -> None:
                        help="Place a model run (its directory, or a report.json) in the cohort by percentile.")
     group.add_argument("--csv-out", type=Path, metavar="FILE",
                        help="Write one row per student: verdict, subject points, what it takes to pass.")
-    group.add_argument("--html", type=Path, metavar="FILE", help="Write the cohort report as one HTML page.")
-    group.add_argument("--md", type=Path, metavar="FILE", help="Write the cohort report as Markdown.")
+    files = parser.add_argument_group("report files (a sheet's report, or a cohort's)")
+    files.add_argument("--html", type=Path, metavar="FILE",
+                       help="Also write the report as one self-contained HTML page (a sheet's, or the cohort's).")
+    files.add_argument("--md", type=Path, metavar="FILE", help="Also write the report as Markdown.")
 
 
 def cohort_flags_given(args: argparse.Namespace) -> list[str]:
-    """The cohort flags on the command line (an error when --answers is a single sheet)."""
+    """The cohort-only flags on the command line (an error when --answers is a single sheet)."""
     return [flag for name, flag in COHORT_FLAGS.items() if getattr(args, name, None)]
 
 

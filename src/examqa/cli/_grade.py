@@ -8,7 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from examqa.cli._cohort import add_cohort_flags, cohort_flags_given, is_cohort, run_cohort
+from examqa.cli._cohort import (
+    add_cohort_flags,
+    check_outputs,
+    cohort_flags_given,
+    is_cohort,
+    run_cohort,
+    write_atomic,
+)
 from examqa.cli._common import (
     ProgressBar,
     add_backend_flags,
@@ -81,9 +88,22 @@ def _grade_sheet(args: argparse.Namespace) -> int:
     if cohort_flags_given(args):
         raise UsageProblem(args._parser, f"{cohort_flags_given(args)[0]} is for a cohort (--answers a wide or long "
                                          "CSV, or a folder of sheets), not for one answer sheet")
+    check_outputs({"--html": args.html, "--md": args.md}, {"--answers": args.answers, "--bank": args.bank})
     report = grade_sheet(entry, bank, args.answers, edition=opts.edition, grader=opts.grader, paper=opts.paper,
                          elective=opts.elective, year=opts.year)
+    files: dict[Path, str] = {}
+    if args.html or args.md:
+        from examqa.reports import to_html, to_markdown
+
+        if args.html:
+            files[args.html] = to_html(report)
+        if args.md:
+            files[args.md] = to_markdown(report)
+    for path, text in files.items():
+        write_atomic(path, text)
     emit_report(report, args.as_json)
+    for path in files:
+        note(f"wrote {path}")
     return 0
 
 
