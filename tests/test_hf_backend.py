@@ -52,11 +52,15 @@ def test_info_declares_settings(backend: HFBackend, tiny_model_dir: Path) -> Non
                                      "trust_remote_code": False}
 
 
-def test_batch_results_in_order_with_prompt_and_counts(backend: HFBackend) -> None:
+def test_batch_results_longest_prompt_first_with_prompt_and_counts(backend: HFBackend) -> None:
     results = list(backend.generate(_requests(PROMPTS), GREEDY))
-    assert [r.key for r in results] == [f"q{i}#0" for i in range(len(PROMPTS))]
+    assert sorted(r.key for r in results) == sorted(f"q{i}#0" for i in range(len(PROMPTS)))
+    # Batched by length: the longest prompts first (a stable sort: bank order among equal lengths).
+    lengths = [r.prompt_tokens for r in results]
+    assert lengths == sorted(lengths, reverse=True)
     tok = backend.tokenizer
-    for r, prompt in zip(results, PROMPTS, strict=True):
+    for r in results:
+        prompt = PROMPTS[int(r.key[1:].split("#")[0])]
         assert r.prompt == f"[|user|]\n{prompt}[|endofturn|]\n[|assistant|]\n<think>\n"
         # Counted without the padding the batch added on the left.
         assert r.prompt_tokens == len(tok(r.prompt, add_special_tokens=False).input_ids)
@@ -72,9 +76,10 @@ def test_batched_equals_one_at_a_time_under_greedy(backend: HFBackend, tiny_mode
     single = HFBackend(tiny_model_dir, batch_size=1, device="cpu")
     alone = list(single.generate(_requests(PROMPTS), GREEDY))
     # Right padding (or a wrong attention mask) would change the padded rows' continuations.
-    assert [r.output for r in batched] == [r.output for r in alone]
-    assert [r.completion_tokens for r in batched] == [r.completion_tokens for r in alone]
-    assert [r.finish_reason for r in batched] == [r.finish_reason for r in alone]
+    def by_key(results: list[Any]) -> dict[str, tuple[str, int, str]]:
+        return {r.key: (r.output, r.completion_tokens, r.finish_reason) for r in results}
+
+    assert by_key(batched) == by_key(alone)
 
 
 def test_greedy_is_deterministic(backend: HFBackend) -> None:
@@ -132,7 +137,7 @@ def test_results_are_yielded_batch_by_batch(backend: HFBackend, monkeypatch: pyt
     monkeypatch.setattr(backend.model, "generate", counting)
     stream = backend.generate(_requests(PROMPTS), Sampling(temperature=0.0, max_new_tokens=4))
     first = next(stream)
-    assert first.key == "q0#0"
+    assert first.key == "q6#0"  # the longest prompt
     assert calls == [4]  # only the first batch has run
     rest = list(stream)
     assert len(rest) == len(PROMPTS) - 1

@@ -82,6 +82,8 @@ class GenResult:
     latency_s: float = 0.0
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    """Backend-specific facts. ``extra["runtime_events"]`` (a list of dicts) is what the backend changed
+    about itself mid-run (a batch halved after an out-of-memory …); a run records it in its manifest."""
 
 
 @dataclass(frozen=True)

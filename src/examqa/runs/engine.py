@@ -260,6 +260,8 @@ def generate_and_store(backend: Backend, requests: Sequence[GenRequest], by_key:
         for result in results:
             record = grading.grade(by_key[result.key], result, messages[result.key])
             store.append(record)
+            if result.extra.get("runtime_events"):
+                store.record_events(result.extra["runtime_events"])
             stored += 1
             if on_sample is not None:
                 on_sample(record)
@@ -280,6 +282,8 @@ async def agenerate_and_store(backend: Backend, requests: Sequence[GenRequest], 
         async for result in results:
             record = grading.grade(by_key[result.key], result, messages[result.key])
             store.append(record)
+            if result.extra.get("runtime_events"):
+                store.record_events(result.extra["runtime_events"])
             stored += 1
             if on_sample is not None:
                 on_sample(record)

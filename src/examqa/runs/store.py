@@ -42,6 +42,7 @@ MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
 ERRORS = "errors.jsonl"
 LOCK = ".lock"
+BACKEND_EVENTS = "backend_events"
 
 Outcome = Literal["correct", "wrong", "no_answer", "truncated", "error"]
 
@@ -435,9 +436,22 @@ class RunStore:
         self.record_runtime(runtime)
 
     def record_runtime(self, runtime: dict[str, Any]) -> None:
-        """Replace the manifest's ``runtime`` (settings that may change between resumes)."""
+        """Replace the manifest's ``runtime`` (settings that may change between resumes).
+
+        The backend's events (``backend_events``) are a log of the whole run: they are kept.
+        """
+        events = self.manifest.runtime.get(BACKEND_EVENTS)
+        if events and BACKEND_EVENTS not in runtime:
+            runtime = {**runtime, BACKEND_EVENTS: events}
         self.manifest = self.manifest.model_copy(update={"runtime": runtime})
         self._write_atomic(MANIFEST, self.manifest.model_dump_json(indent=2))
+
+    def record_events(self, events: list[dict[str, Any]]) -> None:
+        """Append what the backend reported mid-run (a batch halved after an out-of-memory, the batch
+        size ``auto`` found) to the manifest's ``runtime.backend_events``."""
+        runtime = dict(self.manifest.runtime)
+        runtime[BACKEND_EVENTS] = [*runtime.get(BACKEND_EVENTS, []), *events]
+        self.record_runtime(runtime)
 
     # ------------------------------------------------------------------ samples
 
