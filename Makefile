@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh machine with Python and pip:
 #   make demo   — create .venv, install examqa, grade the bundled sample sheets and run the tiny model end to end
-#   make test   — create .venv, install examqa + test tools and vLLM (own venv), run ruff, mypy, the import
-#                 contracts (lint-imports) and pytest
+#   make test   — create .venv, install examqa + test tools and vLLM (own venv, with examqa installed beside
+#                 it for --backend vllm), run ruff, mypy, the import contracts (lint-imports) and pytest
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -2,4 +2,5 @@
 
 from examqa.cli import main
 
-main()
+if __name__ == "__main__":  # vLLM starts its engine with multiprocessing's spawn, which re-imports this module
+    main()

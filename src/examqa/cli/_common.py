@@ -133,7 +133,8 @@ def add_backend_flags(parser: argparse.ArgumentParser | Any) -> None:
     group.add_argument("--model", metavar="MODEL", help="Model folder or hub id (hf), served name (openai), "
                        "script file (scripted).")
     group.add_argument("--backend", metavar="NAME", default="hf",
-                       help="Generation backend: hf, openai, scripted, or an installed plugin's (default hf).")
+                       help="Generation backend: hf, vllm (in-process), openai, scripted, or an installed plugin's "
+                            "(default hf).")
     group.add_argument("--base-url", dest="base_url", metavar="URL", action="append", default=argparse.SUPPRESS,
                        help="openai: server base URL ending in /v1; repeat for replicas.")
     group.add_argument("--concurrency", type=int, metavar="N", default=argparse.SUPPRESS,
@@ -144,16 +145,31 @@ def add_backend_flags(parser: argparse.ArgumentParser | Any) -> None:
                        help="openai: retries per request (default 6).")
     group.add_argument("--extra-body", dest="extra_body", metavar="JSON", default=argparse.SUPPRESS,
                        help="openai: JSON object merged into every request.")
-    group.add_argument("--batch-size", dest="batch_size", type=int, metavar="N", default=argparse.SUPPRESS,
-                       help="hf: prompts per batch (default 8).")
+    group.add_argument("--batch-size", dest="batch_size", type=_batch_size, metavar="N|auto",
+                       default=argparse.SUPPRESS,
+                       help="hf: prompts per batch, or auto (the largest that fits; default 8).")
     group.add_argument("--dtype", metavar="DTYPE", default=argparse.SUPPRESS,
-                       help="hf: auto, float32, bfloat16, float16.")
+                       help="hf, vllm: auto, float32, bfloat16, float16.")
     group.add_argument("--device", metavar="DEVICE", default=argparse.SUPPRESS,
                        help="hf: auto, cpu, cuda, cuda:1, mps.")
     group.add_argument("--trust-remote-code", dest="trust_remote_code", action="store_true",
-                       default=argparse.SUPPRESS, help="hf: run the model repository's own code.")
+                       default=argparse.SUPPRESS, help="hf, vllm: run the model repository's own code.")
+    group.add_argument("--engine-arg", dest="engine_arg", metavar="KEY=VALUE", action="append",
+                       default=argparse.SUPPRESS,
+                       help="vllm: one of vLLM's engine arguments (tensor_parallel_size=4, max_model_len=40960, "
+                            "distributed_executor_backend=ray …; a JSON value or text); repeatable.")
     group.add_argument("--backend-option", dest="backend_option", metavar="KEY=VALUE", action="append",
                        default=[], help="Any backend setting by name (a JSON value or text); repeatable.")
+
+
+def _batch_size(text: str) -> int | str:
+    """``--batch-size``: a whole number, or auto."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or auto") from None
 
 
 def _option_value(text: str) -> Any:
@@ -177,6 +193,14 @@ def make_backend(args: argparse.Namespace) -> Any:
         if not sep or not key.strip():
             raise InputError(f"--backend-option {item!r} is not KEY=VALUE")
         settings[key.strip().replace("-", "_")] = _option_value(value)
+    if hasattr(args, "engine_arg"):
+        engine_args: dict[str, Any] = {}
+        for item in args.engine_arg:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise InputError(f"--engine-arg {item!r} is not KEY=VALUE (e.g. tensor_parallel_size=4)")
+            engine_args[key.strip().replace("-", "_")] = _option_value(value)
+        settings["engine_args"] = engine_args
     try:
         return backend(args.backend, **settings)
     except InputError as exc:
@@ -189,6 +213,7 @@ def _in_flags(exc: Any, name: str) -> Any:
 
     flags = {setting: "--" + dest.replace("_", "-") for dest, setting in BACKEND_FLAGS.items()}
     flags["model"] = "--model"
+    flags["engine_args"] = "--engine-arg"
     message = exc.message
     for setting, flag in flags.items():
         if message.endswith(f"takes no setting {setting!r}"):

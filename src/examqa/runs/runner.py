@@ -194,7 +194,7 @@ _IDENTITY_SETTINGS = ("trust_remote_code", "extra_body", "send_thinking", "reaso
 def _identity_settings(backend: Backend) -> dict[str, Any]:
     """The backend settings that change what a model answers (a resume must keep them)."""
     settings = backend.info.settings
-    if backend.info.name not in ("hf", "openai"):
+    if backend.info.name not in ("hf", "openai", "vllm"):
         return {}
     return {k: settings.get(k) for k in _IDENTITY_SETTINGS if k in settings}
 
