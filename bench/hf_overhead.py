@@ -1,13 +1,14 @@
 """examqa's overhead over bare ``model.generate`` on the tiny EXAONE 4.0 model (CPU).
 
     python bench/hf_overhead.py                       # 48 items, 64 new tokens, batch 8, 5 timed runs each
+    python bench/hf_overhead.py --bank ../shared/data/loss-adjuster/2020 --threads 1   # the 120-item paper
     python bench/hf_overhead.py --profile             # plus a cProfile of one examqa run
 
 Two things are timed, alternately (5 runs each by default; median and minimum reported), after one
 untimed warm-up of each:
 
 * **examqa** — ``examqa grade loss-adjuster --bank BANK --model TINY --temperature 0 --max-new-tokens N
-  --batch-size B --out DIR --json``, called in-process through the CLI's own click command (so Python
+  --batch-size B --out DIR --json``, called in-process through the CLI (``examqa.cli.run_argv``, so Python
   start-up and the first import of torch/transformers are outside both measurements; the warm-up pays
   them). Included: bank loading and validation, prompt rendering, model and tokenizer loading
   (``HFBackend``), chat templating, tokenizing, ``generate``, decoding, answer parsing, grading, an
@@ -17,7 +18,9 @@ untimed warm-up of each:
   like examqa's ``--dtype auto`` on CPU), then for each batch of the **same chat-templated prompts
   examqa stored in samples.jsonl**, in the same order and batch size: left-padded tokenizing,
   ``model.generate(max_new_tokens=N, do_sample=False)`` under ``torch.inference_mode()``, and decoding
-  each row up to its end-of-turn token.
+  each row up to its end-of-turn token. examqa batches by length (longest first) and stores samples as
+  they come, so samples.jsonl holds them in that order and bare runs the same batches; a third side,
+  **bare in bank order**, runs the same prompts in the bank's order, to show what the sorting buys.
 
 Both phases are reported: the whole run (load + generate) and generation alone (examqa's own
 ``wall_seconds`` in report.json, which spans generate → parse → store; bare: tokenize → generate →
@@ -48,27 +51,34 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from common import EXAM, machine, median, read_samples, table, write_bank
 
 TARGET_RATIO = 1.10
+"""examqa's whole run against bare load + generate."""
+TARGET_GENERATION = 1.05
+"""examqa's generation phase (generate → parse → store) against bare tokenize → generate → decode."""
 
 
 def examqa_run(bank: Path, model_dir: Path, out_dir: Path, max_new_tokens: int, batch_size: int,
-               profiler: cProfile.Profile | None = None) -> dict[str, Any]:
+               profiler: cProfile.Profile | None = None, limit: int | None = None) -> dict[str, Any]:
     """One ``examqa grade`` run in-process; returns wall times and token totals."""
-    from examqa.cli import app
+    from examqa.cli import run_argv
 
     args = ["grade", EXAM, "--bank", str(bank), "--model", str(model_dir), "--temperature", "0",
             "--max-new-tokens", str(max_new_tokens), "--batch-size", str(batch_size), "--out", str(out_dir),
             "--json"]
+    if limit is not None:
+        args += ["--limit", str(limit)]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         t0, c0 = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
         try:
-            app(args, standalone_mode=False, prog_name="examqa")
+            code = run_argv(args)
         finally:
             if profiler is not None:
                 profiler.disable()
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if code != 0:
+        raise RuntimeError(f"examqa grade exited {code}:\n{sink.getvalue()[-2000:]}")
     report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
     records = read_samples(out_dir)
     return {
@@ -77,6 +87,7 @@ def examqa_run(bank: Path, model_dir: Path, out_dir: Path, max_new_tokens: int, 
         "generate_s": float(report["run"]["wall_seconds"]),
         "completion_tokens": sum(r["completion_tokens"] for r in records),
         "prompts": [r["prompt"] for r in records],
+        "ids": [r["id"] for r in records],
         "outputs": [r["output"] for r in records],
     }
 
@@ -138,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the results as Markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--items", type=int, default=48, help="bank size (default 48)")
+    parser.add_argument("--items", type=int, default=None,
+                        help="bank size (default 48), or with --bank only its first N items")
+    parser.add_argument("--bank", type=Path, default=None,
+                        help="a loss-adjuster paper (file or folder), e.g. ../shared/data/loss-adjuster/2020 "
+                             "(default: the 48-item bench bank)")
     parser.add_argument("--max-new-tokens", type=int, default=64, help="token budget per answer (default 64)")
     parser.add_argument("--batch-size", type=int, default=8, help="prompts per generate call (default 8)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each (default 5; median)")
@@ -162,12 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = args.model or tiny_model_dir()
     work = Path(tempfile.mkdtemp(prefix="examqa-bench-hf-"))
     try:
-        bank = write_bank(work / "bank.jsonl", args.items)
+        bank = args.bank if args.bank is not None else write_bank(work / "bank.jsonl", args.items or 48)
+        limit = args.items if args.bank is not None else None
         runs = iter(range(10_000))
 
         def run_examqa(profiler: cProfile.Profile | None = None) -> dict[str, Any]:
             out = work / f"run-{next(runs)}"
-            result = examqa_run(bank, model_dir, out, args.max_new_tokens, args.batch_size, profiler)
+            result = examqa_run(bank, model_dir, out, args.max_new_tokens, args.batch_size, profiler, limit)
             shutil.rmtree(out)  # keep the disk use flat; the figures are already read
             return result
 
@@ -175,13 +191,21 @@ def main(argv: list[str] | None = None) -> int:
         # Warm-up: imports, lazy initialisations, the file cache. Not counted.
         first = run_examqa()
         prompts = first["prompts"]
+        # examqa batches by length (samples.jsonl holds them in the order generated): the same prompts in
+        # the bank's order show what that sorting buys.
+        from examqa.banks import bank_for_exam
+
+        position = {q.id: i for i, q in enumerate(bank_for_exam(bank, EXAM, None)[0].questions)}
+        in_bank_order = [p for _, p in sorted(zip(first["ids"], prompts, strict=True), key=lambda x: position[x[0]])]
         bare_run(model_dir, prompts, args.max_new_tokens, args.batch_size)
 
         ex_runs: list[dict[str, Any]] = []
         bare_runs: list[dict[str, Any]] = []
+        bank_order_runs: list[dict[str, Any]] = []
         for _ in range(args.repeats):  # alternate, so drift (thermal, other load) hits both alike
             ex_runs.append(run_examqa())
             bare_runs.append(bare_run(model_dir, prompts, args.max_new_tokens, args.batch_size))
+            bank_order_runs.append(bare_run(model_dir, in_bank_order, args.max_new_tokens, args.batch_size))
 
         n = len(prompts)
         info = machine()
@@ -205,7 +229,14 @@ def main(argv: list[str] | None = None) -> int:
             rows.append([f"bare, {label}", ", ".join(f"{v:.2f}" for v in bare), median(bare), min(bare),
                          bare_tokens])
             rows.append([f"ratio examqa/bare, {label}", "", ratios[key]["median"], ratios[key]["min"], ""])
+        order = [r["generate_s"] for r in bank_order_runs]
+        rows.append(["bare in bank order (unsorted), generation, wall", ", ".join(f"{v:.2f}" for v in order),
+                     median(order), min(order), bank_order_runs[-1]["completion_tokens"]])
         print(table(["", "runs (s)", "median (s)", "min (s)", "completion tokens"], rows))
+        print(f"\ngeneration phase examqa/bare: median {ratios['generate_s']['median']:.3f}, min "
+              f"{ratios['generate_s']['min']:.3f} (target ≤ {TARGET_GENERATION:.2f}); bare in the bank's order "
+              f"takes {median(order) / median([r['generate_s'] for r in bare_runs]):.3f}× bare in examqa's "
+              "length-sorted order")
         ex_wall = median([r["wall_s"] for r in ex_runs])
         print(f"\nexamqa: {n / ex_wall:.2f} items/s, {ex_tokens / ex_wall:.0f} completion tokens/s (median "
               f"whole run)")

@@ -12,8 +12,8 @@ same 48 loss-adjuster items (``bench/common.py``), reasoning mode, greedy (tempe
 
 1. **Concurrency sweep** (1, 2, 4, 8, 16). At each level, alternately:
    * examqa — ``examqa grade loss-adjuster --backend openai --base-url URL --model tiny-exaone
-     --concurrency C --temperature 0 --max-new-tokens N --out DIR --json``, in-process through the CLI's
-     click command: health check, prompt rendering, requests, parsing, grading, an fsync'd line per
+     --concurrency C --temperature 0 --max-new-tokens N --out DIR --json``, in-process through the
+     CLI: health check, prompt rendering, requests, parsing, grading, an fsync'd line per
      sample, reports;
    * raw aiohttp — a minimal ``aiohttp.ClientSession`` (the library examqa's backend sends its requests
      with, and lm-eval's too) with C workers POSTing the **same JSON bodies** (built by
@@ -113,15 +113,17 @@ def examqa_args(bank: Path, base_url: str, concurrency: int, max_tokens: int, ou
 
 
 def examqa_inprocess(args: list[str], out: Path, base_url: str) -> dict[str, Any]:
-    """One examqa run through the CLI's click command; returns timings, tokens and server counters."""
-    from examqa.cli import app
+    """One examqa run through the CLI (``run_argv``); returns timings, tokens and server counters."""
+    from examqa.cli import run_argv
 
     before = server_metrics(base_url)
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         t0 = time.perf_counter()
-        app(args, standalone_mode=False, prog_name="examqa")
+        code = run_argv(args)
         wall = time.perf_counter() - t0
+    if code != 0:
+        raise SystemExit(f"examqa grade exited {code}:\n{sink.getvalue()[-2000:]}")
     server = delta(before, server_metrics(base_url))
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     records = read_samples(out)
