@@ -355,3 +355,28 @@ def test_the_python_api_streams_groups_seeds_and_shuts_down_clean(tmp_path: Path
     assert seen["unfinished_after_close"] == 0  # the abandoned stream's request was aborted
     assert seen["alive_after_close"] == []
     assert "Exception ignored" not in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_missing_model_folder_is_one_line_before_vllm_loads(unopened: Any, tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match=f"model folder not found: {tmp_path / 'nope'}$"):
+        unopened.create(model=str(tmp_path / "nope")).open()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BackendError, match=r"is not a model folder \(no config.json\)"):
+        unopened.create(model=str(tmp_path / "empty")).open()
+
+
+def test_vllm_config_errors_read_as_their_own_message(unopened: Any) -> None:
+    from pydantic import BaseModel, ValidationError, field_validator
+
+    class ParallelConfig(BaseModel):
+        distributed_executor_backend: str
+
+        @field_validator("distributed_executor_backend")
+        @classmethod
+        def _ray(cls, value: str) -> str:
+            raise ValueError("Failed to import Ray: No module named 'ray'.\nPlease install Ray.")
+
+    with pytest.raises(ValidationError) as info:
+        ParallelConfig(distributed_executor_backend="ray")
+    assert unopened._first_line(info.value) == ("distributed_executor_backend: Failed to import Ray: No module "
+                                                "named 'ray'.")

@@ -1,4 +1,5 @@
-"""Backends that generate answers: ``hf`` (transformers), ``openai`` (vLLM-class servers), ``scripted``.
+"""Backends that generate answers: ``hf`` (transformers), ``vllm`` (vLLM in-process), ``openai`` (vLLM-class
+servers), ``scripted``.
 
 Each is a factory in the ``examqa.backends`` entry-point group, so :func:`backend` builds the built-ins
 and third-party backends the same way.
@@ -7,7 +8,7 @@ Owns the :class:`Backend` protocol and what crosses it (:class:`GenRequest`, :cl
 :class:`Sampling`, :class:`TextDelta`), and the built-in implementations. A backend knows chat messages and
 sampling, nothing about exams: it may import only :mod:`examqa.errors` and :mod:`examqa._entrypoints`, and
 must not import exams, banks, prompts, reading, runs or reports. Only this package imports an
-implementation (``hf``, ``openai``, ``scripted``); every other package builds one by name.
+implementation (``hf``, ``vllm``, ``openai``, ``scripted``); every other package builds one by name.
 """
 
 from __future__ import annotations

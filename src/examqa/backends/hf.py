@@ -664,7 +664,7 @@ class HFBackend(SyncBackend):
         if sampling.presence_penalty is not None:
             extra["ignored"] = ["presence_penalty"]
         retry: list[_Prompt] = []
-        with self._model_turn(cancel):
+        with self._model_turn(cancel), _quiet_about_psutil():
             manager = self.model.init_continuous_batching(generation_config=config,
                                                           continuous_batching_config=self._cb_config(prompts, sampling))
             manager.start()
@@ -811,6 +811,24 @@ class HFBackend(SyncBackend):
         if self.think_close_id is not None and self.think_close_id in ids:
             return ids.index(self.think_close_id) + 1
         return len(ids)
+
+
+class _NoPsutil(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "psutil" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_about_psutil() -> Iterator[None]:
+    """transformers' continuous batching logs an ERROR on a CPU without psutil (it only sizes a CPU
+    offload buffer with it, which examqa sizes itself): not worth alarming anyone over."""
+    logger = logging.getLogger("ContinuousBatchingLogger")
+    quiet = _NoPsutil()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 async def _join(worker: threading.Thread) -> None:

@@ -108,8 +108,31 @@ def parse_engine_args(value: Mapping[str, Any] | str | None) -> dict[str, Any]:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """The message of ``exc`` on one line; for vLLM's pydantic validation errors, the first error's own."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            loc = ".".join(str(x) for x in first.get("loc", ()) if x != "__root__")
+            msg = str(first["msg"]).removeprefix("Value error, ")
+            text = f"{loc}: {msg}" if loc else msg
+        except (TypeError, IndexError, KeyError):
+            text = str(exc).strip()
+    else:
+        text = str(exc).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
+
+
+def _check_model(model: str) -> str:
+    """A model that names a folder must be one (a hub id is left to vLLM)."""
+    path = Path(model).expanduser()
+    if model.startswith((".", "/", "~")) or model.count("/") > 1 or path.exists():
+        if not path.is_dir():
+            raise BackendError(f"model folder not found: {path}")
+        if not (path / "config.json").is_file():
+            raise BackendError(f"{path} is not a model folder (no config.json)")
+        return str(path)
+    return model
 
 
 class _EngineThread:
@@ -198,6 +221,7 @@ class VLLMBackend(AsyncBackend):
         with self._lock:
             if self._engine is not None:
                 return
+            self.model_name = _check_model(self.model_name)
             args = self._engine_args()
             runner = _EngineThread()
             before = child_pids()
