@@ -25,9 +25,10 @@ when another job holds a core; 0 leaves torch's default).
    and completion tokens are printed). lm-eval runs from its own virtualenv (``--lm-eval-python``).
 2. **in-process vLLM vs vLLM server** (``--only vllm``): ``examqa grade … --backend vllm`` in the vLLM
    virtualenv against ``examqa grade … --backend openai`` to ``examqa.testing.VLLMServer`` (the same
-   vLLM, model and dtype; the server started once, its start-up reported apart). Generation alone is
-   each run's ``wall_seconds`` (report.json); the whole process is the command's wall time, with the
-   server's start-up added on the server side for a cold start.
+   vLLM, model and dtype; the server started once, its start-up reported apart, and its prefix cache
+   emptied before each run, since the in-process engine starts empty). Generation alone is each run's
+   ``wall_seconds`` (report.json); the whole process is the command's wall time, with the server's
+   start-up added on the server side for a cold start.
 3. **continuous batching on CPU** (``--only continuous``): ``--backend-option batching=continuous``
    against the default padded batches, examqa both.
 """
@@ -199,8 +200,8 @@ def compare_lm_eval(args: argparse.Namespace, bank: Path, model: Path, work: Pat
 
     def run_examqa() -> dict[str, Any]:
         out = work / f"examqa-{next(counter)}"
-        got = timed(examqa_cmd(Path(sys.executable), bank, model, out, args, "--batch-size", str(args.batch_size)),
-                    env)
+        got = timed(examqa_cmd(Path(sys.executable), bank, model, out, args, "--batch-size", str(args.batch_size),
+                               "--protocol", args.protocol), env)
         figures = report_of(out)
         tokens["examqa"] = {k: figures[k] for k in ("prompt_tokens", "completion_tokens")}
         shutil.rmtree(out)
@@ -216,8 +217,8 @@ def compare_lm_eval(args: argparse.Namespace, bank: Path, model: Path, work: Pat
     before = load()
     results = alternate({"examqa": run_examqa, "lm-eval": run_lm_eval}, args.repeats)
     n = args.items or 120
-    print(f"\n## 1. examqa (transformers) vs lm-eval (hf) — {n} items, max_new_tokens {args.max_new_tokens}, "
-          f"batch {args.batch_size}, greedy, reasoning mode, whole process\n")
+    print(f"\n## 1. examqa (transformers, --protocol {args.protocol}) vs lm-eval (hf) — {n} items, max_new_tokens "
+          f"{args.max_new_tokens}, batch {args.batch_size}, greedy, reasoning mode, whole process\n")
     print(f"load average before {before}, after {load()}; threads {args.threads or 'torch default'}\n")
     rows = rows_for(results, [("wall", "wall_s"), ("CPU", "cpu_s")])
     ratio = {key: median([r[key] for r in results["examqa"]]) / median([r[key] for r in results["lm-eval"]])
@@ -236,6 +237,21 @@ def compare_lm_eval(args: argparse.Namespace, bank: Path, model: Path, work: Pat
 # ------------------------------------------------------------------------------------ 2. vLLM
 
 
+def reset_prefix_cache(base_url: str) -> None:
+    """Empty a (dev-mode) vLLM server's prefix cache; it refuses while requests run, so retry a little."""
+    import urllib.request
+
+    root = base_url.removesuffix("/v1")
+    for _ in range(50):
+        with urllib.request.urlopen(urllib.request.Request(f"{root}/reset_prefix_cache", method="POST"),
+                                    timeout=30) as reply:
+            body = reply.read().decode()
+        if "false" not in body:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the server would not reset its prefix cache: {body}")
+
+
 def compare_vllm(args: argparse.Namespace, bank: Path, model: Path, work: Path) -> dict[str, Any] | None:
     from examqa.testing import VLLMServer, vllm_python, vllm_venv_dir
 
@@ -251,8 +267,12 @@ def compare_vllm(args: argparse.Namespace, bank: Path, model: Path, work: Path) 
     server = VLLMServer(model, python=python, log_path=work / "vllm-server.log",
                         extra_args=["--enforce-eager"] if args.eager else [])
     t0 = time.perf_counter()
-    old = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    # The server keeps its prefix cache between runs, so every run after the first would find every
+    # prompt already computed; the in-process engine starts empty each time. Dev mode lets the
+    # benchmark empty the server's cache before each run (POST /reset_prefix_cache), as for a fresh paper.
+    old = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "VLLM_SERVER_DEV_MODE")}
     os.environ.update({k: v for k, v in env.items() if k in old})
+    os.environ["VLLM_SERVER_DEV_MODE"] = "1"
     try:
         url = server.start()
     finally:
@@ -272,6 +292,7 @@ def compare_vllm(args: argparse.Namespace, bank: Path, model: Path, work: Path) 
             return {**got, **figures}
 
         def run_server() -> dict[str, Any]:
+            reset_prefix_cache(url)
             out = work / f"server-{next(counter)}"
             cmd = examqa_cmd(Path(sys.executable), bank, model, out, args, "--backend", "openai", "--base-url",
                              url, "--concurrency", "128")
@@ -362,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"lm-eval's interpreter (default {LM_EVAL_VENV}/bin/python)")
     parser.add_argument("--vllm-venv", type=Path, default=None, help="the vLLM virtualenv (default: the tests')")
     parser.add_argument("--eager", action="store_true", help="vLLM without torch.compile on both sides")
+    parser.add_argument("--protocol", default="examqa",
+                        help="examqa's prompts against lm-eval: examqa (default) or kmmlu-pro (short prompts)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure to this file")
     args = parser.parse_args(argv)
 

@@ -703,9 +703,10 @@ class HFBackend(SyncBackend):
                 start += size
 
     def _cb_config(self, prompts: Sequence[_Prompt], sampling: Sampling) -> Any:
-        """The paged cache's size: on CUDA, transformers sizes it from the free GPU memory; elsewhere it
-        would size it from all of RAM (slow to set up, tens of times slower to run), so it gets the
-        pages these prompts need, within half the free memory."""
+        """On CUDA, transformers sizes the paged cache and the running batch from the free GPU memory.
+        Elsewhere it would size them from all of RAM (slow to set up, tens of times slower to run), so
+        the cache gets the pages these prompts need, within half the free memory, and at most
+        ``batch_size`` sequences run at once (measured on CPU: more made every step slower)."""
         if self._torch.device(self.device).type == "cuda":
             return None
         from transformers import ContinuousBatchingConfig
@@ -713,7 +714,9 @@ class HFBackend(SyncBackend):
         page = 32
         need = sum(-(-(len(p.ids) + sampling.max_new_tokens) // page) for p in prompts)
         fits = int(self._free_memory() * 0.5) // (page * self._kv_bytes_per_token())
-        return ContinuousBatchingConfig(page_size=page, num_blocks=max(16, min(need, fits)), max_batch_tokens=512)
+        running = self.batch_size if isinstance(self.batch_size, int) else 8
+        return ContinuousBatchingConfig(page_size=page, num_blocks=max(16, min(need, fits)), max_batch_tokens=4096,
+                                        max_requests_per_batch=running)
 
     # ------------------------------------------------------------------------------ async
 
