@@ -167,6 +167,8 @@ def test_the_reaper_kills_an_engine_and_its_workers_when_the_parent_is_sigkilled
     finally:
         if parent.poll() is None:
             parent.kill()
+            parent.wait()
+        parent.stdout.close()  # type: ignore[union-attr]
 
 
 def test_a_disarmed_reaper_leaves_processes_alone() -> None:
@@ -313,6 +315,7 @@ def test_sigkill_mid_run_leaves_no_engine_and_resume_loses_nothing(tmp_path: Pat
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
     assert engine, "vLLM started no engine process?"
     deadline = time.monotonic() + 15
     while any(_alive(p) for p in engine) and time.monotonic() < deadline:
