@@ -294,8 +294,10 @@ def test_sigkill_mid_run_leaves_no_engine_and_resume_loses_nothing(tmp_path: Pat
     args = ["grade", "loss-adjuster", "--bank", str(paper), "--backend", "vllm", "--model", str(tiny_model_dir),
             "--dtype", "float32", *EAGER, "--engine-arg", "max_num_seqs=4", "--out", str(run), *common]
     python, env = vllm_env
-    proc = subprocess.Popen([str(python), "-m", "examqa.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    log = tmp_path / "killed.log"
+    with log.open("wb") as err:  # a file, not a pipe nobody reads while the run goes on
+        proc = subprocess.Popen([str(python), "-m", "examqa.cli", *args], stdout=subprocess.DEVNULL, stderr=err,
+                                env=env, cwd=REPO)
     engine: set[int] = set()
     try:
         deadline = time.monotonic() + 600
@@ -303,11 +305,13 @@ def test_sigkill_mid_run_leaves_no_engine_and_resume_loses_nothing(tmp_path: Pat
         while time.monotonic() < deadline and proc.poll() is None:
             engine |= _descendants(proc.pid)
             samples = run / "samples.jsonl"
-            stored = sum(1 for _ in samples.open()) if samples.exists() else 0
+            if samples.exists():
+                with samples.open("rb") as fh:
+                    stored = sum(1 for _ in fh)
             if stored >= 6:
                 break
             time.sleep(0.05)
-        assert proc.poll() is None, f"the run ended before it could be killed:\n{proc.stderr.read()[-3000:]}"  # type: ignore[union-attr]
+        assert proc.poll() is None, f"the run ended before it could be killed:\n{log.read_text()[-3000:]}"
         engine |= _descendants(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -315,7 +319,6 @@ def test_sigkill_mid_run_leaves_no_engine_and_resume_loses_nothing(tmp_path: Pat
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stderr.close()  # type: ignore[union-attr]
     assert engine, "vLLM started no engine process?"
     deadline = time.monotonic() + 15
     while any(_alive(p) for p in engine) and time.monotonic() < deadline:

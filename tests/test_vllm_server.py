@@ -46,9 +46,11 @@ def _messages(index: int) -> list[dict[str, str]]:
 def hf_results(tiny_model_dir: Path) -> dict[bool, list[GenResult]]:
     backend = HFBackend(tiny_model_dir, batch_size=8, device="cpu")
     requests = [GenRequest(key=f"q{i}#0", messages=tuple(_messages(i))) for i in range(len(PROMPTS))]
+    # The backend answers longest prompt first; the tests index the results by prompt.
+    order = {r.key: i for i, r in enumerate(requests)}
     return {
-        thinking: list(backend.generate(requests, Sampling(thinking=thinking, temperature=0.0,
-                                                            max_new_tokens=MAX_TOKENS)))
+        thinking: sorted(backend.generate(requests, Sampling(thinking=thinking, temperature=0.0,
+                                                              max_new_tokens=MAX_TOKENS)), key=lambda r: order[r.key])
         for thinking in (True, False)
     }
 
