@@ -23,9 +23,11 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # so this step can add packages but never change one. The tests run the checkout under test
 # (PYTHONPATH=src); what the install provides is examqa's entry points (the backends).
 install_examqa() {
-    # Up to date when every dependency and every entry point of this checkout's pyproject.toml is there.
+    # Up to date when examqa imports (an editable install whose checkout was removed does not) and every
+    # dependency and entry point of this checkout's pyproject.toml is there.
     if "$VENV/bin/python" - "$HERE/pyproject.toml" <<'PY' 2>/dev/null
 import importlib.metadata as m, re, sys, tomllib
+import examqa.backends.vllm  # noqa: F401
 project = tomllib.load(open(sys.argv[1], "rb"))["project"]
 for req in project["dependencies"]:
     m.version(re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0])
