@@ -247,24 +247,35 @@ def grade_sample(question: Question, result: GenResult, sampling: Sampling, temp
 ProgressFn = Callable[[SampleRecord], None]
 
 
+def _keeper(requests: Sequence[GenRequest], by_key: Mapping[str, Question], grading: Grading, store: RunStore,
+            on_sample: ProgressFn | None) -> Callable[[GenResult], None]:
+    """What happens to each result, sync or async: grade it, store it, record the backend's events, report it."""
+    messages = {r.key: r.messages for r in requests}
+
+    def keep(result: GenResult) -> None:
+        record = grading.grade(by_key[result.key], result, messages[result.key])
+        store.append(record)
+        if result.extra.get("runtime_events"):
+            store.record_events(result.extra["runtime_events"])
+        if on_sample is not None:
+            on_sample(record)
+
+    return keep
+
+
 def generate_and_store(backend: Backend, requests: Sequence[GenRequest], by_key: Mapping[str, Question],
                        grading: Grading, store: RunStore, on_sample: ProgressFn | None = None) -> int:
     """Generate ``requests`` and store each sample the moment it is graded. Returns how many were stored.
 
     A KeyboardInterrupt propagates after the backend's generator is closed; everything stored so far stays.
     """
-    messages = {r.key: r.messages for r in requests}
+    keep = _keeper(requests, by_key, grading, store, on_sample)
     stored = 0
     results = backend.generate(requests, grading.sampling)
     try:
         for result in results:
-            record = grading.grade(by_key[result.key], result, messages[result.key])
-            store.append(record)
-            if result.extra.get("runtime_events"):
-                store.record_events(result.extra["runtime_events"])
+            keep(result)
             stored += 1
-            if on_sample is not None:
-                on_sample(record)
     finally:
         close = getattr(results, "close", None)
         if close is not None:
@@ -275,18 +286,13 @@ def generate_and_store(backend: Backend, requests: Sequence[GenRequest], by_key:
 async def agenerate_and_store(backend: Backend, requests: Sequence[GenRequest], by_key: Mapping[str, Question],
                               grading: Grading, store: RunStore, on_sample: ProgressFn | None = None) -> int:
     """:func:`generate_and_store` on the running event loop: cancelling it keeps what was stored."""
-    messages = {r.key: r.messages for r in requests}
+    keep = _keeper(requests, by_key, grading, store, on_sample)
     stored = 0
     results = backend.agenerate(requests, grading.sampling)
     try:
         async for result in results:
-            record = grading.grade(by_key[result.key], result, messages[result.key])
-            store.append(record)
-            if result.extra.get("runtime_events"):
-                store.record_events(result.extra["runtime_events"])
+            keep(result)
             stored += 1
-            if on_sample is not None:
-                on_sample(record)
     finally:
         close = getattr(results, "aclose", None)
         if close is not None:

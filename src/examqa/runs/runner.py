@@ -379,6 +379,16 @@ def evaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, *
     return run_planned(plan, resumed, backend, progress)
 
 
+def _open_or_release(plan: RunPlan, backend: Backend, resumed: RunStore | None) -> RunStore:
+    """:func:`open_store`; if it fails, a resumed run's lock is let go before the error goes on."""
+    try:
+        return open_store(plan, backend, resumed)
+    except BaseException:
+        if resumed is not None:
+            resumed.close()
+        raise
+
+
 def run_planned(plan: RunPlan, resumed: RunStore | None, backend: Backend,
                 progress: RunProgress | None = None) -> Report:
     """Generate a planned run with an opened backend, in this thread: :func:`evaluate` after its checks.
@@ -386,12 +396,7 @@ def run_planned(plan: RunPlan, resumed: RunStore | None, backend: Backend,
     The run's directory is held (its lock) from here, or from the resume's check, until its reports are
     written.
     """
-    try:
-        store = open_store(plan, backend, resumed)
-    except BaseException:
-        if resumed is not None:
-            resumed.close()
-        raise
+    store = _open_or_release(plan, backend, resumed)
     with store:
         pending = _begin(plan, store, progress or _Silent())
         started = time.perf_counter()
@@ -428,12 +433,7 @@ async def arun_planned(plan: RunPlan, resumed: RunStore | None, backend: Backend
     """
     import asyncio
 
-    try:
-        store = open_store(plan, backend, resumed)
-    except BaseException:
-        if resumed is not None:
-            resumed.close()
-        raise
+    store = _open_or_release(plan, backend, resumed)
     with store:
         pending = _begin(plan, store, progress or _Silent())
         started = time.perf_counter()
