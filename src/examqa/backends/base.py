@@ -367,6 +367,16 @@ class SyncBackend(_Lifecycle):
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
 
+def reasoning_tokens(ids: list[int], think_close_id: int | None, thinking: bool) -> int | None:
+    """A completion's reasoning tokens: up to and including ``</think>``; all of them if the reasoning never
+    closed; None in non-reasoning mode. (For backends that see token ids: hf, vllm.)"""
+    if not thinking:
+        return None
+    if think_close_id is not None and think_close_id in ids:
+        return ids.index(think_close_id) + 1
+    return len(ids)
+
+
 class ThinkSplitter:
     """Turns raw completion text, fed piece by piece, into reasoning and answer deltas.
 

@@ -63,6 +63,7 @@ from examqa.backends.base import (
     StreamItem,
     SyncBackend,
     ThinkSplitter,
+    reasoning_tokens,
 )
 from examqa.errors import BackendError, MissingExtraError
 
@@ -568,7 +569,7 @@ class HFBackend(SyncBackend):
             finish_reason=finish,
             prompt_tokens=len(p.ids),
             completion_tokens=len(ids),
-            reasoning_tokens=self._reasoning_tokens(ids, sampling.thinking),
+            reasoning_tokens=reasoning_tokens(ids, self.think_close_id, sampling.thinking),
             latency_s=latency,
             extra=dict(extra),
         )
@@ -806,14 +807,6 @@ class HFBackend(SyncBackend):
         finally:
             cancel.set()
             await _join(worker)
-
-    def _reasoning_tokens(self, ids: list[int], thinking: bool) -> int | None:
-        """Tokens up to and including ``</think>``; all of them if the reasoning never closed."""
-        if not thinking:
-            return None
-        if self.think_close_id is not None and self.think_close_id in ids:
-            return ids.index(self.think_close_id) + 1
-        return len(ids)
 
 
 class _NoPsutil(logging.Filter):

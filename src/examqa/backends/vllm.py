@@ -66,6 +66,7 @@ from examqa.backends.base import (
     Sampling,
     StreamItem,
     ThinkSplitter,
+    reasoning_tokens,
 )
 from examqa.errors import BackendError, MissingExtraError
 
@@ -385,16 +386,9 @@ class VLLMBackend(AsyncBackend):
         finish: FinishReason = "stop" if reason == "stop" else "length"
         return GenResult(
             key=request.key, prompt=prompt, output=text, finish_reason=finish, prompt_tokens=len(prompt_ids),
-            completion_tokens=len(token_ids), reasoning_tokens=self._reasoning_tokens(token_ids, sampling.thinking),
+            completion_tokens=len(token_ids),
+            reasoning_tokens=reasoning_tokens(token_ids, self.think_close_id, sampling.thinking),
             latency_s=round(latency, 4), extra=extra)
-
-    def _reasoning_tokens(self, ids: list[int], thinking: bool) -> int | None:
-        """Tokens up to and including ``</think>``; all of them if the reasoning never closed."""
-        if not thinking:
-            return None
-        if self.think_close_id is not None and self.think_close_id in ids:
-            return ids.index(self.think_close_id) + 1
-        return len(ids)
 
     # ------------------------------------------------------------------------------ on the engine loop
 

@@ -299,13 +299,7 @@ def evaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend:
     directory checked before the first generates. Returns the suite report, also written to
     ``out/suite-report.json/.md/.html``.
     """
-    opts = _suite_options(options)
-    asked = resolve_exams(exams)
-    banks, routed = _banks(asked, bank, opts.bank_format)
-    _one_paper_each(banks, opts)
-    _check_electives(opts, list(banks))
-    out = _suite_out(opts, backend.info.model)
-    plans = _plan_all(banks, opts, backend, out)
+    opts, banks, routed, out, plans = _plan_suite(exams, bank, backend, options)
     backend.open()  # a dead server or a missing model fails here, before the suite directory exists
     _prepare_out(opts, out, backend.info.model, list(banks), bank)
     stores = _check_all(plans)
@@ -313,6 +307,18 @@ def evaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend:
     results = [ModeReport(**dict(_run_one(plan, store, backend, progress)), mode=mode)
                for (mode, plan), store in zip(plans, stores, strict=True)]
     return _finish(results, banks, routed, opts, backend, out, bank)
+
+
+def _plan_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend: Backend, options: dict[str, Any],
+                ) -> tuple[SuiteOptions, dict[str, Bank], RoutedBank | None, Path, list[tuple[Mode, RunPlan]]]:
+    """Everything a suite checks before opening the backend: options, the bank routed to its exams (one
+    paper each, electives known), the output folder's name and every (exam, mode) planned."""
+    opts = _suite_options(options)
+    banks, routed = _banks(resolve_exams(exams), bank, opts.bank_format)
+    _one_paper_each(banks, opts)
+    _check_electives(opts, list(banks))
+    out = _suite_out(opts, backend.info.model)
+    return opts, banks, routed, out, _plan_all(banks, opts, backend, out)
 
 
 def _run_one(plan: RunPlan, store: RunStore | None, backend: Backend, progress: RunProgress | None) -> Report:
@@ -336,13 +342,7 @@ async def aevaluate_suite(exams: str | Sequence[str], bank: Path | str | Bank, b
     if one fails, the others are cancelled (each keeps its samples and writes its partial report) and
     the first failure is raised, once nothing is left generating; cancelling the suite does the same.
     """
-    opts = _suite_options(options)
-    asked = resolve_exams(exams)
-    banks, routed = _banks(asked, bank, opts.bank_format)
-    _one_paper_each(banks, opts)
-    _check_electives(opts, list(banks))
-    out = _suite_out(opts, backend.info.model)
-    plans = _plan_all(banks, opts, backend, out)
+    opts, banks, routed, out, plans = _plan_suite(exams, bank, backend, options)
     await backend.aopen()
     _prepare_out(opts, out, backend.info.model, list(banks), bank)
     stores = _check_all(plans)
