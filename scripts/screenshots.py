@@ -9,10 +9,11 @@ Every input is made here, deterministically, from examqa's own sample questions 
 
 - **sheet**: the bundled customs-broker sample sheet on its sample paper (``exams/samples``);
 - **run**: one of the suite's runs below (appraiser, reasoning mode), its own ``report.html``;
-- **suite**: four exams, each paper examqa's sample items cycled to the blueprint's full length, answered in
-  both modes (three samples an item) by a scripted stand-in for a hybrid model through the real engine, run
-  store and parser (the scripted backend): the reasoning mode is right more often, truncates now and then,
-  and spends tokens thinking;
+- **suite**: the fourteen KMMLU-Pro licences under the paper's protocol (``--protocol kmmlu-pro``: both
+  headlines, the law's and the paper's rule), each paper examqa's sample items cycled to the blueprint's full
+  length (40 per subject where the blueprint states no count), answered in both modes (three samples an item)
+  by a scripted stand-in for a hybrid model through the real engine, run store and parser (the scripted
+  backend): the reasoning mode is right more often, truncates now and then, and spends tokens thinking;
 - **compare**: that suite's two customs-broker runs (non-reasoning → reasoning);
 - **cohort**: 400 students simulated by ``bench/cohort.py simulate`` on a 120-item loss-adjuster paper with a
   planted wrong key, the suite's loss-adjuster reasoning run placed among them.
@@ -34,7 +35,8 @@ from examqa.backends.base import GenRequest, Sampling
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "exams" / "samples"
-EXAMS = ("customs-broker", "loss-adjuster", "appraiser", "herbal-pharmacist")
+EXAMS = tuple(examqa.samples.exams())  # the fourteen whose sample papers ship with examqa
+UNSTATED_ITEMS = 40  # items per subject where a blueprint states no count
 MODEL = "EXAONE-4.0-32B (scripted stand-in)"
 RUN = ("appraiser", "reasoning")  # the run page shown: one of the suite's runs
 SHOTS = {  # page → (PNG in docs/, height of the first screen shown in the docs)
@@ -79,9 +81,9 @@ def write_full_papers(folder: Path) -> dict[str, dict[str, tuple[int, str]]]:
             records = []
             for spec in edition.subjects:
                 mine = [r for r in source if r["subject"] == spec.name]
-                if spec.accredited or not mine or spec.items is None:
+                if spec.accredited or not mine:
                     continue
-                for k in range(spec.items):
+                for k in range(spec.items or UNSTATED_ITEMS):
                     record = dict(mine[k % len(mine)], number=k + 1, id=f"{exam[:3].upper()}-{len(records) + 1:03d}")
                     records.append(record)
             (folder / f"{exam}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
@@ -109,10 +111,10 @@ def stand_in(keys: dict[str, tuple[int, str]]):  # type: ignore[no-untyped-def]
             thought = " ".join(words[i % len(words)] for i in range(length))
             if _uniform("cut", qid, sample) < 0.025:
                 return thought  # ran out of tokens before </think>
-            return f"{thought}\n</think>\n\n정답: {choice}"
+            return f"{thought}\n</think>\n\n정답: {chr(64 + choice)}"  # the paper's protocol labels A)–E)
         if _uniform("none", qid, sample) < 0.015:
             return "잘 모르겠습니다."
-        return f"정답: {choice}"
+        return f"정답: {chr(64 + choice)}"
 
     return answer
 
@@ -127,7 +129,8 @@ def make_inputs(work: Path) -> dict[str, object]:
     if suite_dir.exists():
         shutil.rmtree(suite_dir)
     suite = examqa.evaluate_suite(list(EXAMS), papers, backend, out=suite_dir, modes=("reasoning", "non-reasoning"),
-                                  samples=3, temperature=0.6, seed=7, price_in=0.2, price_out=0.8, currency="USD")
+                                  protocol="kmmlu-pro", samples=3, temperature=0.6, seed=7, price_in=0.2, price_out=0.8,
+                                  currency="USD")
     comparison = examqa.compare([suite_dir / "customs-broker" / "non-reasoning", suite_dir / "customs-broker" /
                                  "reasoning"], labels=["non-reasoning", "reasoning"])
     sheet = examqa.grade_sheet("customs-broker", SAMPLES / "papers" / "customs-broker.jsonl",

@@ -125,3 +125,15 @@ def test_the_same_chart_vocabulary(pages: dict[str, str], kind: str) -> None:
     if kind != "cohort":
         assert "합격선" in page  # the total line drawn across the bars
     assert "과락선" in page or kind == "suite"  # the floor (a suite's chart holds totals only)
+
+
+def test_an_undecided_verdict_is_drawn_amber_not_as_a_fail() -> None:
+    """A comparison or suite badge for a verdict the law leaves open (the bar's 선택형 part, a rank exam whose
+    cut is unpublished) is neither the pass nor the fail colour."""
+    from examqa.reports._words import pair_state
+
+    assert pair_state(False, "UNDECIDABLE (part of the exam)") is None
+    assert pair_state(False, "FAIL → ELIGIBLE") is None
+    assert pair_state(False, "ELIGIBLE → FAIL") is False
+    assert pair_state(True, "FAIL → PASS") is True
+    assert pair_state(False, "FAIL (unchanged)") is False

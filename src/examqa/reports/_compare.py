@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from examqa.errors import InputError
 from examqa.reports._markdown import bold, md, table
-from examqa.reports._words import basis_word, floor_change, line, percent, points, share, word
+from examqa.reports._words import basis_word, floor_change, line, pair_state, percent, points, share, word
 
 if TYPE_CHECKING:  # result types of the stages above: annotations only
     from examqa.comparison.models import Comparison, ItemRef, PairComparison, RunScore
@@ -255,7 +255,7 @@ def _pair_html(c: Comparison, pair: PairComparison) -> str:
         or "<li>nothing in the manifests</li>"
     only_a = "".join(p.chip(f"{r.id} · {r.subject}", "bad") for r in pair.right_only_baseline) or "—"
     only_b = "".join(p.chip(f"{r.id} · {r.subject}", "good") for r in pair.right_only_other) or "—"
-    flip = p.badge(pair.other_passed, pair.verdict)
+    flip = p.badge(pair_state(pair.other_passed, pair.verdict), pair.verdict)
     return p.card(
         f'<p>{flip} <span class="muted">{p.esc(pair_sentence(c, pair))}</span></p>{table_}'
         f'<div class="grid two" style="margin-top:12px"><div><h3>검정과 수치 <small>tests and figures</small></h3>'

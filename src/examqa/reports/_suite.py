@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from examqa.reports._markdown import md, table
-from examqa.reports._words import decision_word, exact_total, line, percent, share, word
+from examqa.reports._words import decision_word, exact_total, line, pair_state, percent, share, word
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -211,23 +211,31 @@ def suite_markdown(report: SuiteReport) -> str:
 # --------------------------------------------------------------------------------------------- HTML
 
 
+def _change_badge(pair: PairComparison) -> str:
+    from examqa.reports import _parts as p
+
+    return p.badge(pair_state(pair.other_passed, pair.verdict), pair.verdict.replace(" (unchanged)", ""))
+
+
 def _chart(lines: list[SuiteLine], modes: tuple[str, ...]) -> str:
-    from examqa.reports._parts import GREEN, INK, RED, Bar, BarChart, BarGroup, Line
+    from examqa.reports._parts import AMBER, GREEN, INK, RED, Bar, BarChart, BarGroup, Line
 
     groups: dict[str, list[Bar]] = {}
     names: dict[str, str] = {}
     for ln in lines:
         faded = len(modes) > 1 and ln.mode != modes[0]
-        groups.setdefault(ln.exam, []).append(Bar(ln.value, f"{ln.percent}% · {ln.mode}", GREEN if ln.passed else RED,
+        colour = AMBER if ln.state is None else GREEN if ln.state else RED
+        groups.setdefault(ln.exam, []).append(Bar(ln.value, f"{ln.percent}% · {ln.mode}", colour,
                                                   faded=faded, title=f"{ln.exam} {ln.mode}: {ln.percent}% "
-                                                                     f"{word(ln.passed)}"))
+                                                                     f"{ln.verdict}"))
         names[ln.exam] = ln.exam_name
     thresholds = {ln.threshold for ln in lines}
     drawn = [Line(float(at), f"{at}% 합격선", INK, "8 4") for at in thresholds] if len(thresholds) == 1 else []
     chart = BarChart([BarGroup(names[e], bars, sub=e) for e, bars in groups.items()], drawn,
                      caption="each exam's total in each mode").svg()
     shades = " · ".join(f"{m}: {'진한 막대 solid' if i == 0 else '옅은 막대 pale'}" for i, m in enumerate(modes))
-    return chart + f'<p class="muted small">{shades} · 초록: 합격 PASS · 빨강: 불합격 FAIL</p>'
+    undecided = " · 노랑: 법령상 판정 보류·불가 undecided" if any(ln.state is None for ln in lines) else ""
+    return chart + f'<p class="muted small">{shades} · 초록: 합격 PASS · 빨강: 불합격 FAIL{undecided}</p>'
 
 
 def _mode_section(exam: str, name: str, pair: PairComparison, floor: float) -> str:
@@ -242,7 +250,7 @@ def _mode_section(exam: str, name: str, pair: PairComparison, floor: float) -> s
                       p.raw(f'<span class="{"pass" if ok_b else "fail"}">{p.esc(change)}</span>', "c")], ""))
     t = pair.total
     total_sign = 0 if t.delta_percent == 0 else (1 if t.delta_percent > 0 else -1)
-    flip = p.badge(pair.other_passed, pair.verdict)
+    flip = p.badge(pair_state(pair.other_passed, pair.verdict), pair.verdict)
     only = "".join(p.chip(i.id, "good") for i in pair.right_only_other)
     lost = "".join(p.chip(i.id, "bad") for i in pair.right_only_baseline)
     m = pair.mcnemar
@@ -289,10 +297,12 @@ def suite_html(report: SuiteReport) -> str:
         mine = [ln for ln in lines if ln.mode == mode]
         k, n = sum(ln.passed for ln in mine), len(mine)
         colour = p.GREEN if n and k == n else p.RED if k == 0 else p.AMBER
+        judged = [ln.paper_passed for ln in mine if ln.paper_passed is not None]
+        paper = (f'<p class="muted small">paper\'s rule {sum(judged)}/{len(judged)}</p>' if judged else "")
         rings.append(f"<div>{p.ring(k / n if n else 0, f'{k}/{n}', '합격 passed', colour=colour)}"
-                     f"<p><b>{p.esc(mode)}</b></p></div>")
+                     f"<p><b>{p.esc(mode)}</b></p>{paper}</div>")
     ring_card = (f'<section class="card ring"><div class="rings">{"".join(rings)}</div>'
-                 f'<p class="muted small">{p.esc(" · ".join(headlines(report)))}</p></section>')
+                 '<p class="muted small">합격 = 법령 기준 (the law\'s rule)</p></section>')
     cost = [r.cost for r in report.rows if r.cost is not None]
     currency = next((r.currency for r in report.rows if r.currency), "")
     pps = [r.pass_probability for r in report.rows if r.pass_probability is not None]
@@ -304,7 +314,7 @@ def suite_html(report: SuiteReport) -> str:
         (f"{report.incomplete}", "미완료 incomplete runs", "bad" if report.incomplete else "good")]
     if report.mode_comparisons:
         changes = "".join(
-            f'<div class="change">{p.badge(pair.other_passed, pair.verdict.replace(" (unchanged)", ""))}'
+            f'<div class="change">{_change_badge(pair)}'
             f"<b>{p.esc(names.get(exam, exam))}</b><small>{p.esc(exam)}</small>"
             f"{_delta_html(pair.total.delta_percent)}</div>" for exam, pair in report.mode_comparisons.items())
         third = p.card(changes, "추론이 바꾼 것", "non-reasoning → reasoning")

@@ -61,6 +61,13 @@ def decision_state(report: Report) -> bool | None:
     return report.passed if report.decided else None
 
 
+def pair_state(other_passed: bool, verdict: str) -> bool | None:
+    """For a comparison's badge: the other run's verdict, or None when the law leaves it undecided there
+    (a rank exam's unpublished cut, a part of a larger exam: its verdict word says so)."""
+    after = verdict.split("→")[-1]
+    return None if any(w in after for w in ("UNDECIDABLE", "ELIGIBLE")) else other_passed
+
+
 def floor_word(passed: bool) -> str:
     """A subject (or merged group) against its floor: ``통과`` or ``과락``."""
     return "통과" if passed else "과락"
