@@ -24,21 +24,24 @@ def write_bank(path: Path, items: int = 48) -> Path:
     """Write a bank of ``items`` loss-adjuster questions in examqa's native JSONL format; return ``path``.
 
     The repository's 10 sample items are cycled with new ids and running item numbers per subject, so
-    every prompt differs (its header carries the item number) while the bank stays valid for the
-    blueprint (at most 40 items per subject).
+    every prompt differs (its header carries the item number). The items are shared out evenly over
+    the subjects, in blueprint order, so the bank stays one valid paper (at most 40 items per subject).
     """
     source = [json.loads(line) for line in SAMPLE_BANK.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not 1 <= items <= 120:
         raise ValueError(f"items must be 1..120 (3 subjects × 40), got {items}")
-    numbers: dict[str, int] = {}
+    by_subject: dict[str, list[dict[str, Any]]] = {}
+    for record in source:
+        by_subject.setdefault(record["subject"], []).append(record)
+    subjects = list(by_subject)
     lines = []
-    for i in range(items):
-        record = dict(source[i % len(source)])
-        subject = record["subject"]
-        numbers[subject] = numbers.get(subject, 0) + 1
-        record["id"] = f"BENCH-{i + 1:03d}"
-        record["number"] = numbers[subject]
-        lines.append(json.dumps(record, ensure_ascii=False))
+    for k, subject in enumerate(subjects):
+        count = items // len(subjects) + (1 if k < items % len(subjects) else 0)
+        for n in range(count):
+            record = dict(by_subject[subject][n % len(by_subject[subject])])
+            record["id"] = f"BENCH-{len(lines) + 1:03d}"
+            record["number"] = n + 1
+            lines.append(json.dumps(record, ensure_ascii=False))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

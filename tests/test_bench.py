@@ -63,3 +63,19 @@ def test_bench_script_runs_at_its_smallest_size(case: str, tmp_path: Path) -> No
     assert res.returncode == 0, f"{case} failed:\n{res.stdout[-2000:]}\n{res.stderr[-4000:]}"
     assert "|" in res.stdout  # it printed its table(s)
     assert not writes_json or (out.is_file() and out.stat().st_size > 0)
+
+
+@pytest.mark.parametrize("items", [1, 2, 48, 119, 120])
+def test_the_bench_bank_is_one_valid_paper(items: int, tmp_path: Path) -> None:
+    # The scripts fall back on this bank when ../shared is absent (a clean clone in CI): it must grade.
+    sys.path.insert(0, str(BENCH))
+    try:
+        from common import EXAM, write_bank
+    finally:
+        sys.path.remove(str(BENCH))
+    from examqa.banks import bank_for_exam, one_paper
+    from examqa.exams.plugins import registry
+
+    bank, _ = bank_for_exam(write_bank(tmp_path / "bank.jsonl", items), EXAM)
+    assert len(bank.questions) == items
+    assert one_paper(bank, registry()[EXAM].blueprint) is bank  # refused (raises) were it several papers
