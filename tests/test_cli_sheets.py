@@ -167,6 +167,21 @@ def test_bad_input_one_line_exit_2(tmp_path: Path, setup: str, needle: str) -> N
     assert res.stdout == ""
 
 
+@pytest.mark.parametrize("columns", ["80", "100"])
+def test_exams_listing_is_readable_in_a_narrow_terminal(columns: str) -> None:
+    # At 80 columns the table once squeezed the name and subject columns to nothing.
+    from examqa.exams.plugins import registry
+
+    res = run_cli("exams", env={"COLUMNS": columns})
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert max(len(line) for line in lines) <= int(columns)
+    for exam_id, entry in registry().items():
+        row = next((line for line in lines if f"│ {exam_id} " in line), None)
+        assert row is not None, exam_id  # the id whole, never cut to "customs-b…"
+        assert entry.blueprint.name_ko.split()[0] in row, (exam_id, row)
+
+
 def test_exams_listing_and_detail() -> None:
     res = run_cli("exams", env={"COLUMNS": "250"})
     assert res.returncode == 0

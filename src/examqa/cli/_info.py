@@ -35,16 +35,20 @@ def run_exams(args: argparse.Namespace) -> int:
 
     out = out_console()
     table = Table(title="examqa exams")
-    table.add_column("id", no_wrap=True)
-    table.add_column("시험")
-    table.add_column("과목 subjects")
-    table.add_column("합격 기준 pass rule", no_wrap=True)
+    # Narrow terminals (80 columns, or a pipe) keep every column readable: the ids whole, the rest wrapped,
+    # and the subjects left to `--detail` when there is no room for them.
+    wide = out.width >= 120
+    table.add_column("id", no_wrap=True, min_width=len(max(entries, key=len, default="id")))
+    table.add_column("시험", ratio=1, min_width=8)
+    if wide:
+        table.add_column("과목 subjects", ratio=2)
+    table.add_column("합격 기준 pass rule", ratio=2, min_width=16)
     for exam_id, entry in entries.items():
         bp = entry.blueprint
         ed = bp.edition()
         subjects = ", ".join(s.name + (" (공인성적)" if s.accredited else " (선택)" if s.elective else "")
                              for s in ed.subjects)
-        table.add_row(exam_id, bp.name_ko, subjects, rule_summary(bp))
+        table.add_row(exam_id, bp.name_ko, *([subjects] if wide else []), rule_summary(bp))
     out.print(table)
     if args.plugins:
         from examqa.backends import backend_names
