@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, EntryPoints, entry_points
 from typing import Any
@@ -117,9 +117,27 @@ def resolve(what: str, claims: Iterable[tuple[Any, str, bool]]) -> tuple[Any | N
     return None, Claim(what, None, tuple(c[1] for c in found))
 
 
-def warn(message: str) -> None:
+def warn(message: str, stacklevel: int = 3) -> None:
     """A plugin problem that does not stop the work: one line, as an :class:`~examqa.errors.ExamqaWarning`."""
-    warnings.warn(message, ExamqaWarning, stacklevel=3)
+    warnings.warn(message, ExamqaWarning, stacklevel=stacklevel)
+
+
+def resolve_all(claims: Mapping[str, Iterable[tuple[Any, str, bool]]],
+                what: Callable[[str], str]) -> tuple[dict[str, Any], dict[str, Claim]]:
+    """:func:`resolve` each name of ``claims``, in order, warning about every :class:`Claim`: the items
+    used, by name, and the names refused (claimed by two others), with their Claims. ``what`` names a
+    name for messages (``"backend 'openai'"``)."""
+    found: dict[str, Any] = {}
+    refused: dict[str, Claim] = {}
+    for key, claimed in claims.items():
+        chosen, claim = resolve(what(key), claimed)
+        if claim is not None:
+            warn(claim.message(), stacklevel=4)  # where the caller of resolve_all was called, as warn()
+            if chosen is None:
+                refused[key] = claim
+        if chosen is not None:
+            found[key] = chosen
+    return found, refused
 
 
 _WHAT = {EXAMS_GROUP: "exam plugin", BACKENDS_GROUP: "backend", BANK_FORMATS_GROUP: "bank format",
@@ -143,20 +161,12 @@ def _resolved(name: str, fresh: bool = False) -> tuple[dict[str, EntryPoint], di
         same = by_name.setdefault(ep.name, [])
         if not any(e.value == ep.value and distribution(e) == distribution(ep) for e in same):
             same.append(ep)
-    found: dict[str, EntryPoint] = {}
-    refused: dict[str, Claim] = {}
     what = _WHAT.get(name, f"entry point of {name}")
-    for ep_name in sorted(by_name):
-        eps = sorted(by_name[ep_name], key=lambda e: (distribution(e), e.value))
-        chosen, claim = resolve(f"{what} {ep_name!r}", ((e, described(e), is_builtin(e)) for e in eps))
-        if claim is not None:
-            warn(claim.message())
-            if chosen is None:
-                refused[ep_name] = claim
-        if chosen is not None:
-            found[ep_name] = chosen
-    _resolutions[name] = (found, refused)
-    return found, refused
+    claims = {ep_name: [(e, described(e), is_builtin(e))
+                        for e in sorted(by_name[ep_name], key=lambda e: (distribution(e), e.value))]
+              for ep_name in sorted(by_name)}
+    _resolutions[name] = resolve_all(claims, lambda ep_name: f"{what} {ep_name!r}")
+    return _resolutions[name]
 
 
 def group(name: str, *, fresh: bool = False) -> dict[str, EntryPoint]:

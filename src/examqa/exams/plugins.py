@@ -24,7 +24,7 @@ from examqa._entrypoints import (
     load_entry,
     on_refresh,
     refresh,
-    resolve,
+    resolve_all,
     warn,
 )
 from examqa.errors import PluginError, UnknownExamError
@@ -110,15 +110,8 @@ def registry() -> dict[str, ExamEntry]:
         for bp in domain.blueprints:
             claims.setdefault(bp.id, []).append(
                 (ExamEntry(bp, domain), f"{described(ep)}, domain {domain.name!r}", is_builtin(ep)))
-    exams: dict[str, ExamEntry] = {}
-    for exam_id, found in claims.items():
-        chosen, claim = resolve(f"exam {exam_id!r}", found)
-        if claim is not None:
-            warn(claim.message())
-            if chosen is None:
-                _refused_exams[exam_id] = claim
-        if chosen is not None:
-            exams[exam_id] = chosen
+    exams, refused = resolve_all(claims, lambda exam_id: f"exam {exam_id!r}")
+    _refused_exams.update(refused)
     return exams
 
 
