@@ -58,6 +58,19 @@ def emit_report(report: Report, as_json: bool) -> None:
     print_report(report, out_console())
 
 
+def run_exit(report: Report, out: str | Path | None, command: str) -> int:
+    """The exit status of a command that leaves a run's report: 0, or 3 (incomplete) with a note saying that
+    the verdict is not the run's yet and that ``command`` plus ``--resume --out OUT`` finishes it."""
+    from examqa.cli import EXIT_INCOMPLETE
+
+    run = report.run
+    if run is None or not run.missing:
+        return 0
+    note(f"incomplete: {run.missing} sample(s) not graded ({run.errors} failed), so this is not the run's "
+         f"verdict yet; {command} plus --resume --out {out} finishes it")
+    return EXIT_INCOMPLETE
+
+
 def emit_json(data: Any) -> None:
     """Any JSON-able value on stdout."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

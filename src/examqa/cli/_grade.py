@@ -24,6 +24,7 @@ from examqa.cli._common import (
     make_backend,
     note,
     options_from,
+    run_exit,
 )
 
 T = TypeVar("T")
@@ -129,7 +130,6 @@ def _drive(args: argparse.Namespace, run: Callable[[Any, ProgressBar], T],
 
 
 def _run_model(args: argparse.Namespace) -> int:
-    from examqa.cli import EXIT_INCOMPLETE
     from examqa.runs import RunOptions, evaluate
 
     opts = options_from(args, RunOptions)
@@ -138,12 +138,7 @@ def _run_model(args: argparse.Namespace) -> int:
                          lambda out: out)
     emit_report(report, args.as_json)
     note(f"run saved in {out} (manifest.json, samples.jsonl, report.json/.md/.html)")
-    run = report.run
-    if run is not None and run.missing:
-        note(f"incomplete: {run.missing} sample(s) not graded ({run.errors} failed); the same command plus "
-             f"--resume --out {out} finishes it")
-        return EXIT_INCOMPLETE
-    return 0
+    return run_exit(report, out, "the same command")
 
 
 def _run_suite(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from examqa.cli._common import emit_report, note
+from examqa.cli._common import emit_report, note, run_exit
 
 
 def _run_argument(parser: argparse.ArgumentParser, what: str) -> None:
@@ -25,7 +25,6 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Re-render a run's (or a suite's) reports from its stored samples; exit 3 when it is incomplete."""
-    from examqa.cli import EXIT_INCOMPLETE
     from examqa.suite import is_suite
 
     if is_suite(args.run):
@@ -34,12 +33,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     report = report_run(args.run)
     emit_report(report, args.as_json)
-    run = report.run
-    if run is not None and run.missing:
-        note(f"incomplete: {run.missing} sample(s) not graded ({run.errors} failed), so this is not the run's "
-             f"verdict yet; the command that made it plus --resume --out {args.run} finishes it")
-        return EXIT_INCOMPLETE
-    return 0
+    return run_exit(report, args.run, "the command that made it")
 
 
 def _report_suite(args: argparse.Namespace) -> int:
@@ -70,7 +64,6 @@ def configure_rescore(parser: argparse.ArgumentParser) -> None:
 
 def run_rescore(args: argparse.Namespace) -> int:
     """Re-parse every stored output with the current parser and rewrite the reports."""
-    from examqa.cli import EXIT_INCOMPLETE
     from examqa.errors import InputError
     from examqa.runs import rescore_run
     from examqa.suite import is_suite
@@ -83,8 +76,4 @@ def run_rescore(args: argparse.Namespace) -> int:
     report, changed = rescore_run(args.run)
     emit_report(report, args.as_json)
     note(f"rescored {report.run.generated if report.run else 0} sample(s); {changed} changed")
-    if report.run is not None and report.run.missing:
-        note(f"incomplete: {report.run.missing} sample(s) not graded; the command that made the run plus "
-             f"--resume --out {args.run} finishes it")
-        return EXIT_INCOMPLETE
-    return 0
+    return run_exit(report, args.run, "the command that made the run")
