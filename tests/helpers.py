@@ -15,6 +15,29 @@ LOSS_ADJUSTER_DATA = SHARED / "data" / "loss-adjuster"
 
 LOSS_SUBJECTS = ("보험업법", "보험계약법", "손해사정이론")
 
+API_EXAMPLE_OUTPUT = {
+    "grade_sheet.py": ["회계학", "과락"],
+    "evaluate.py": ["truncated: 1 missing: 0", "samples.jsonl"],
+    "solve.py": ["③ True marker", "non-reasoning 3"],
+    "stream.py": ["[reasoning]", "[answer]", "graded: ③ True"],
+    "concurrency.py": ["64 answers in"],
+    "errors.py": ["sheet.csv 3", "unknown exam 'nurse'", "BackendError cannot reach"],
+}
+"""What each docs/api.md example (docs/examples/NAME) prints, in part: run in the checkout and from a wheel."""
+
+# Prompts of different lengths, so a batch needs padding. With the seed-0 tiny model, greedy
+# non-thinking decoding of some of these ends on the end-of-turn token within 48 tokens and others
+# run into the limit (checked in test_hf_backend, so a change to the model build that loses this shows up).
+HF_PROMPTS = [
+    "다음 중 옳은 것은?",
+    "hello",
+    "관세 신고 기준",
+    "What is the answer?",
+    "토지 가격 비교",
+    "보험 약관 조항",
+    "환자에게 투여할 약물은? ① 가 ② 나 ③ 다",
+]
+
 
 def write_native_bank(path: Path, rows: list[dict[str, Any]]) -> Path:
     """Write rows as a native JSONL bank."""

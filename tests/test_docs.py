@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from examqa.testing import FakeOpenAIServer, Reply, completion
-from helpers import REPO
+from helpers import API_EXAMPLE_OUTPUT, REPO
 
 DOC = REPO / "docs" / "api.md"
 EXAMPLES = REPO / "docs" / "examples"
@@ -35,14 +35,7 @@ def test_every_example_block_is_its_file() -> None:
         assert (REPO / path).read_text(encoding="utf-8") == code, path
 
 
-EXPECT = {
-    "grade_sheet.py": ["회계학", "과락"],
-    "evaluate.py": ["truncated: 1 missing: 0", "samples.jsonl"],
-    "solve.py": ["③ True marker", "non-reasoning 3"],
-    "stream.py": ["[reasoning]", "[answer]", "graded: ③ True"],
-    "concurrency.py": ["64 answers in"],
-    "errors.py": ["sheet.csv 3", "unknown exam 'nurse'", "BackendError cannot reach"],
-}
+EXPECT = API_EXAMPLE_OUTPUT
 
 
 @pytest.mark.parametrize("name", sorted(EXPECT))

@@ -11,25 +11,13 @@ from hypothesis import strategies as st
 
 from examqa.backends.base import GenRequest, Sampling
 from examqa.errors import BackendError
+from helpers import HF_PROMPTS as PROMPTS  # of different lengths: a batch needs padding
 
 pytestmark = pytest.mark.model
 
 torch = pytest.importorskip("torch", reason="torch is not installed (examqa[hf])")
 
 from examqa.backends.hf import HFBackend, derive_seed, resolve_device, resolve_dtype  # noqa: E402
-
-# Prompts of different lengths, so a batch needs padding. With the seed-0 tiny model, greedy
-# non-thinking decoding of some of these ends on the end-of-turn token within 48 tokens and others
-# run into the limit (checked below, so a change to the model build that loses this shows up).
-PROMPTS = [
-    "다음 중 옳은 것은?",
-    "hello",
-    "관세 신고 기준",
-    "What is the answer?",
-    "토지 가격 비교",
-    "보험 약관 조항",
-    "환자에게 투여할 약물은? ① 가 ② 나 ③ 다",
-]
 
 
 def _requests(prompts: list[str], seed: int | None = None) -> list[GenRequest]:

@@ -15,6 +15,7 @@ import pytest
 
 from examqa.backends.base import GenRequest, Sampling
 from examqa.errors import BackendError
+from helpers import HF_PROMPTS as PROMPTS  # of different lengths: a batch needs padding
 from helpers import loss_adjuster_rows, write_native_bank
 
 pytestmark = pytest.mark.model
@@ -23,15 +24,6 @@ torch = pytest.importorskip("torch", reason="torch is not installed (examqa[hf])
 
 from examqa.backends.hf import HFBackend, create, is_out_of_memory, parse_batch_size  # noqa: E402
 
-PROMPTS = [
-    "다음 중 옳은 것은?",
-    "hello",
-    "관세 신고 기준",
-    "What is the answer?",
-    "토지 가격 비교",
-    "보험 약관 조항",
-    "환자에게 투여할 약물은? ① 가 ② 나 ③ 다",
-]
 GREEDY = Sampling(thinking=True, temperature=0.0, max_new_tokens=16)
 
 

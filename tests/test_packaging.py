@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO
+from helpers import API_EXAMPLE_OUTPUT, REPO
 
 EXAMS = ("physician", "dentist", "herbal-pharmacist", "customs-broker", "appraiser", "loss-adjuster", "lawyer",
          "judicial-scrivener", "labor-attorney", "patent-attorney", "cpa", "tax-accountant", "korean-medicine-doctor",
@@ -84,15 +84,7 @@ def test_the_installed_wheel_grades_outside_the_checkout(wheel: Path, tmp_path: 
 
 # ------------------------------------------------------------------------------------ docs examples, installed
 
-EXAMPLE_OUTPUT = {
-    "grade_sheet.py": ["회계학", "과락"],
-    "evaluate.py": ["truncated: 1 missing: 0", "samples.jsonl"],
-    "solve.py": ["③ True marker", "non-reasoning 3"],
-    "stream.py": ["[reasoning]", "[answer]", "graded: ③ True"],
-    "concurrency.py": ["64 answers in"],
-    "errors.py": ["sheet.csv 3", "unknown exam 'nurse'", "BackendError cannot reach"],
-    "cohort.py": ["30/60 passed", "합격까지 정답"],
-}
+EXAMPLE_OUTPUT = {**API_EXAMPLE_OUTPUT, "cohort.py": ["30/60 passed", "합격까지 정답"]}
 
 ASGI_DRIVER = """
 import json, os, sys
