@@ -400,6 +400,13 @@ class HFBackend(SyncBackend):
                 yield from self._continuous(prompts, sampling, cancel, events)
                 return
             log.info("continuous batching decodes greedily only; sampling with padded batches")
+        note = "padded (continuous batching decodes greedily only)" if self.batching == "continuous" else None
+        yield from self._padded(prompts, sampling, cancel, events, note)
+
+    def _padded(self, prompts: list[_Prompt], sampling: Sampling, cancel: threading.Event | None,
+                events: _Events, note: str | None = None) -> Iterator[GenResult]:
+        """``prompts`` in padded batches, in order, each as large as :meth:`_batch_size_for` allows for its
+        first (longest) prompt; ``note`` goes in each result's ``extra["batching"]``."""
         start = 0
         while start < len(prompts):
             if cancel is not None and cancel.is_set():
@@ -407,8 +414,8 @@ class HFBackend(SyncBackend):
             size = self._batch_size_for(prompts[start], sampling, events, cancel)
             chunk = prompts[start:start + size]
             for result in self._run_halving(chunk, sampling, cancel, events):
-                if self.batching == "continuous":
-                    result.extra["batching"] = "padded (continuous batching decodes greedily only)"
+                if note is not None:
+                    result.extra["batching"] = note
                 yield events.attach(result)
             start += len(chunk)
 
@@ -644,10 +651,10 @@ class HFBackend(SyncBackend):
                     del ids
                 return size, "probe"
             except Exception as exc:
-                if not is_out_of_memory(torch, exc) or size == 1:
-                    if is_out_of_memory(torch, exc):
-                        return 1, "probe"
+                if not is_out_of_memory(torch, exc):
                     raise
+                if size == 1:
+                    return 1, "probe"
             self._free_device_memory()
             size = max(1, size // 2)
 
@@ -696,12 +703,7 @@ class HFBackend(SyncBackend):
         if retry:
             log.warning("continuous batching failed %d prompt(s); retrying them in padded batches", len(retry))
             events.pending.append({"event": "continuous_batching_retry", "prompts": len(retry), "at": _now()})
-            start = 0
-            while start < len(retry):
-                size = self._batch_size_for(retry[start], sampling, events, cancel)
-                for result in self._run_halving(retry[start:start + size], sampling, cancel, events):
-                    yield events.attach(result)
-                start += size
+            yield from self._padded(retry, sampling, cancel, events)
 
     def _cb_config(self, prompts: Sequence[_Prompt], sampling: Sampling) -> Any:
         """On CUDA, transformers sizes the paged cache and the running batch from the free GPU memory.
