@@ -20,7 +20,10 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+
+from examqa.errors import BackendError
 
 FinishReason = Literal["stop", "length", "error"]
 
@@ -363,6 +366,21 @@ class SyncBackend(_Lifecycle):
 
 
 # ------------------------------------------------------------------------------------ stream splitting
+
+def model_folder(model: str, kind: str = "") -> str:
+    """``model`` checked where it names a folder (a path, not a hub id ``org/name``): the folder's path,
+    or a one-line :class:`~examqa.errors.BackendError` when it is missing or holds no ``config.json``
+    (``kind`` says what model: "transformers "). A hub id comes back unchanged. (For hf and vllm.)"""
+    if not (model.startswith((".", "/", "~", "\\")) or "\\" in model or model.count("/") > 1
+            or Path(model).expanduser().exists()):
+        return model
+    folder = Path(model).expanduser()
+    if not folder.is_dir():
+        raise BackendError(f"model folder not found: {folder}")
+    if not (folder / "config.json").is_file():
+        raise BackendError(f"{folder} is not a {kind}model folder (no config.json)")
+    return str(folder)
+
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 

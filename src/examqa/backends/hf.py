@@ -63,6 +63,7 @@ from examqa.backends.base import (
     StreamItem,
     SyncBackend,
     ThinkSplitter,
+    model_folder,
     reasoning_tokens,
 )
 from examqa.errors import BackendError, MissingExtraError
@@ -156,12 +157,6 @@ def is_out_of_memory(torch: Any, exc: BaseException) -> bool:
     if oom is not None and isinstance(exc, oom):
         return True
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower() and "MPS" in str(exc)
-
-
-def _looks_like_path(model: str) -> bool:
-    """Whether ``model`` names a folder rather than a hub id (``org/name``)."""
-    return (model.startswith((".", "/", "~", "\\")) or "\\" in model or model.count("/") > 1
-            or Path(model).expanduser().exists())
 
 
 def _first_line(exc: BaseException) -> str:
@@ -327,13 +322,7 @@ class HFBackend(SyncBackend):
 
     def _load(self, transformers: Any, name: str, trust_remote_code: bool) -> tuple[Any, Any]:
         """Load tokenizer and model; a missing folder or unreachable hub id is one clear line."""
-        if _looks_like_path(name):
-            folder = Path(name).expanduser()
-            if not folder.is_dir():
-                raise BackendError(f"model folder not found: {folder}")
-            if not (folder / "config.json").is_file():
-                raise BackendError(f"{folder} is not a transformers model folder (no config.json)")
-            name = str(folder)
+        name = model_folder(name, "transformers ")
         # transformers renamed ``torch_dtype`` to ``dtype`` in 4.56; older releases ignore ``dtype``.
         major, minor = (int(p) for p in transformers.__version__.split(".")[:2])
         dtype_kw = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"

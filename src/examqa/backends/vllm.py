@@ -66,6 +66,7 @@ from examqa.backends.base import (
     Sampling,
     StreamItem,
     ThinkSplitter,
+    model_folder,
     reasoning_tokens,
 )
 from examqa.errors import BackendError, MissingExtraError
@@ -122,18 +123,6 @@ def _first_line(exc: BaseException) -> str:
     else:
         text = str(exc).strip()
     return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
-
-
-def _check_model(model: str) -> str:
-    """A model that names a folder must be one (a hub id is left to vLLM)."""
-    path = Path(model).expanduser()
-    if model.startswith((".", "/", "~")) or model.count("/") > 1 or path.exists():
-        if not path.is_dir():
-            raise BackendError(f"model folder not found: {path}")
-        if not (path / "config.json").is_file():
-            raise BackendError(f"{path} is not a model folder (no config.json)")
-        return str(path)
-    return model
 
 
 class _EngineThread:
@@ -222,7 +211,7 @@ class VLLMBackend(AsyncBackend):
         with self._lock:
             if self._engine is not None:
                 return
-            self.model_name = _check_model(self.model_name)
+            self.model_name = model_folder(self.model_name)
             args = self._engine_args()
             runner = _EngineThread()
             before = child_pids()
