@@ -218,6 +218,30 @@ def test_report_of_a_suite_directory_renders_the_suite(tmp_path: Path, capsys: p
     assert code == 2 and "is a suite directory" in err
 
 
+def test_reporting_a_suite_never_writes_to_or_locks_its_runs(tmp_path: Path) -> None:
+    # A suite re-rendered while one of its runs is being written (resumed elsewhere) reads that run as
+    # report_run does: no lock taken, no partial last line trimmed.
+    from examqa.runs import RunStore
+
+    backend = examqa.backend("scripted", default="검토</think>정답: 1")
+    examqa.evaluate_suite("customs-broker", SAMPLE, backend, out=tmp_path / "suite",
+                          modes=("reasoning", "non-reasoning"), temperature=0)
+    run_dir = tmp_path / "suite" / "customs-broker" / "reasoning"
+    samples = run_dir / "samples.jsonl"
+    with samples.open("a", encoding="utf-8") as f:
+        f.write('{"partial": ')  # a writer is in the middle of a line
+    before = samples.read_bytes()
+    writer = RunStore.open(run_dir)  # holds the run's lock (and trims the tail, as a resuming writer does)
+    try:
+        samples.write_bytes(before)
+        with pytest.warns(examqa.ExamqaWarning, match="is being written"):
+            report = examqa.suite.report_suite(tmp_path / "suite")  # type: ignore[attr-defined]
+        assert report.backend == "scripted" and len(report.results) == 2
+        assert samples.read_bytes() == before
+    finally:
+        writer.close()
+
+
 def test_a_non_utf8_byte_in_samples_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = _run_dir(tmp_path)
     samples = out / "samples.jsonl"

@@ -481,7 +481,6 @@ def report_suite(out: Path | str) -> SuiteReport:
     still to grade; ``resume=True`` on the original call finishes both.
     """
     from examqa.runs.runner import report_run
-    from examqa.runs.store import RunStore
 
     root = Path(out)
     try:
@@ -505,9 +504,10 @@ def report_suite(out: Path | str) -> SuiteReport:
             if not (sub / "manifest.json").is_file():
                 never_started += 1
                 continue
-            config = RunStore.open(sub).manifest.config
-            backend, protocol = backend or str(config.get("backend", "")), protocol or str(config.get("protocol", ""))
-            results.append(ModeReport(**dict(report_run(sub)), mode=mode))
+            report = report_run(sub)  # a reader: never takes a run's lock, never trims a line being written
+            if report.run is not None:
+                backend, protocol = backend or report.run.backend, protocol or report.run.protocol
+            results.append(ModeReport(**dict(report), mode=mode))
     if not results:
         raise InputError(f"{root}: the suite has no runs yet", hint="finish it with --resume --out " + str(root))
     return _assemble(results, exams=[e for e in exams if any(r.exam == e for r in results)], modes=modes,
