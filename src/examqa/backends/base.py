@@ -170,11 +170,7 @@ def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     cancels whatever it has in flight, before the loop is closed. Called from inside a running event
     loop it refuses: that caller should use the async API instead of blocking its loop.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
+    if in_running_loop():
         raise RuntimeError("a synchronous examqa call was made inside a running event loop; "
                            "use the async API (aevaluate, asolve, agenerate) there")
     runner = asyncio.Runner()
@@ -205,12 +201,19 @@ def run_sync(make: Callable[[], Any]) -> Any:
     while waiting cancels the helper's work, waits for it to wind down (a run writes its partial
     report), and raises KeyboardInterrupt: nothing goes on generating behind the caller's back.
     """
+    if in_running_loop():
+        return _on_helper_thread(make)
+    with asyncio.Runner() as runner:
+        return runner.run(make())
+
+
+def in_running_loop() -> bool:
+    """Whether this thread is running an event loop (a sync call made from async code, a notebook)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        with asyncio.Runner() as runner:
-            return runner.run(make())
-    return _on_helper_thread(make)
+        return False
+    return True
 
 
 def _on_helper_thread(make: Callable[[], Any]) -> Any:

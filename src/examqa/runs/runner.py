@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from examqa._version import __version__
-from examqa.backends.base import Backend, GenRequest, Sampling
+from examqa.backends.base import Backend, GenRequest, Sampling, in_running_loop
 from examqa.banks import Bank, bank_for_exam, one_paper, route_notes
 from examqa.errors import InputError, RunConfigMismatch, RunStoreError, warn
 from examqa.exams.grading import Grader
@@ -330,16 +330,6 @@ def _prepare(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend,
     return plan, check_out_dir(plan)
 
 
-def _in_running_loop() -> bool:
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
 def _begin(plan: RunPlan, store: RunStore, progress: RunProgress) -> list[GenRequest]:
     stored = store.samples()
     done = {r.key for r in stored}
@@ -364,7 +354,7 @@ def evaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, *
     :func:`aevaluate` on a helper thread's loop and waits; Ctrl-C then cancels that run too (it writes
     its partial report) before KeyboardInterrupt is raised.
     """
-    if _in_running_loop():  # a notebook, or sync code called from async: don't block that loop's thread
+    if in_running_loop():  # a notebook, or sync code called from async: don't block that loop's thread
         from examqa.backends.base import run_sync
 
         report: Report = run_sync(lambda: aevaluate(exam, bank, backend, progress=progress, **options))

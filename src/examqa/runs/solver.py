@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from examqa.backends.base import Backend, GenRequest, GenResult, TextDelta
+from examqa.backends.base import Backend, GenRequest, GenResult, TextDelta, in_running_loop
 from examqa.errors import GenerationError, InputError
 from examqa.exams.features import choice_label
 from examqa.exams.models import Question
@@ -143,9 +143,8 @@ def solve(exam: str | ExamEntry, question: QuestionLike, backend: Backend, **opt
 
     Raises :class:`~examqa.errors.GenerationError` when the backend fails every retry.
     """
-    from examqa.runs.runner import _in_running_loop
 
-    if _in_running_loop():  # called from async code: run the async call on a helper thread's loop
+    if in_running_loop():  # called from async code: run the async call on a helper thread's loop
         from examqa.backends.base import run_sync
 
         solution: Solution = run_sync(lambda: asolve(exam, question, backend, **options))

@@ -28,8 +28,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from examqa._version import __version__
-from examqa.backends.base import Backend
-from examqa.banks import Bank, RoutedBank, bank_for_exam, one_paper, route_bank
+from examqa.backends.base import Backend, in_running_loop
+from examqa.banks import Bank, RoutedBank, bank_for_exam, route_bank
 from examqa.comparison.models import PairComparison
 from examqa.errors import InputError
 from examqa.exams.plugins import registry
@@ -174,13 +174,6 @@ def _banks(exams: list[str] | None, bank: Path | str | Bank,
     return {e: routed.banks[e] for e in sorted(routed.banks, key=order.index)}, routed
 
 
-def _one_paper_each(banks: dict[str, Bank], opts: SuiteOptions) -> None:
-    """Refuse, before the suite directory exists, an exam whose bank holds several papers (none named)."""
-    catalogue = registry()
-    for exam, exam_bank in banks.items():
-        one_paper(exam_bank, catalogue[exam].blueprint, opts.paper, edition=opts.edition)
-
-
 def _suite_options(options: dict[str, Any]) -> SuiteOptions:
     opts: SuiteOptions = validated(SuiteOptions, options)
     if "modes" in options and "thinking" in options and tuple(opts.modes) != (opts.mode,):
@@ -315,7 +308,6 @@ def _plan_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend: Ba
     paper each, electives known), the output folder's name and every (exam, mode) planned."""
     opts = _suite_options(options)
     banks, routed = _banks(resolve_exams(exams), bank, opts.bank_format)
-    _one_paper_each(banks, opts)
     _check_electives(opts, list(banks))
     out = _suite_out(opts, backend.info.model)
     return opts, banks, routed, out, _plan_all(banks, opts, backend, out)
@@ -323,9 +315,7 @@ def _plan_suite(exams: str | Sequence[str], bank: Path | str | Bank, backend: Ba
 
 def _run_one(plan: RunPlan, store: RunStore | None, backend: Backend, progress: RunProgress | None) -> Report:
     """One planned run from sync code: in this thread, or (inside a running loop) on a helper thread's loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
+    if not in_running_loop():
         return run_planned(plan, store, backend, progress)
     from examqa.backends.base import run_sync
 
