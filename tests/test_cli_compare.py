@@ -49,6 +49,10 @@ def test_user_mistakes_exit_2_with_one_line(runs: tuple[Path, Path], tmp_path: P
     assert "no such folder" in capsys.readouterr().err
     assert cli.run_argv(["compare", *map(str, runs), "--on", "both"]) == 2
     capsys.readouterr()
+    same = tmp_path / "c.txt"
+    assert cli.run_argv(["compare", *map(str, runs), "--md", str(same), "--html", str(same)]) == 2
+    err = capsys.readouterr().err
+    assert f"--md and --html name the same file ({same})" in err and not same.exists()
     fewer = make_run(tmp_path / "fewer", _other_right, rows=[r for r in ROWS if r["id"] != "S0-1"])
     assert cli.run_argv(["compare", str(runs[0]), str(fewer), "--on", "strict"]) == 2
     assert "differ on 1 item(s)" in capsys.readouterr().err

@@ -43,32 +43,9 @@ def is_cohort(answers: Path, bank: Any) -> bool:
     return detect_layout(answers, bank) != "sheet"
 
 
-def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
-    """Refuse an output that would overwrite an input (the class's answers, the bank, a run's report) or
-    another output: both are user mistakes that lose data, so nothing is graded or written (exit 2)."""
-    from examqa.errors import UsageError
-
-    seen: dict[Path, str] = {}
-    for flag, path in outputs.items():
-        if path is None:
-            continue
-        where = path.resolve()
-        if where in seen:
-            raise UsageError(f"{flag} and {seen[where]} name the same file ({path}): give each its own")
-        seen[where] = flag
-        for name, source in inputs.items():
-            if source is None:
-                continue
-            held = source.resolve()
-            if where == held or (held.is_dir() and held in where.parents):
-                what = "is" if where == held else "is inside"
-                raise UsageError(f"{flag} {path} {what} {name} {source}: writing it would overwrite what is "
-                                 "read", hint="write the output somewhere else")
-
-
 def run_cohort(args: argparse.Namespace, entry: Any, bank: Any, opts: Any) -> int:
     """Grade the cohort, render what was asked, write it, print the summary (or ``--json``)."""
-    from examqa.cli._common import note, out_console
+    from examqa.cli._common import check_outputs, note, out_console
     from examqa.cohort import grade_cohort
 
     check_outputs({"--csv-out": args.csv_out, "--html": args.html, "--md": args.md},

@@ -71,6 +71,29 @@ def run_exit(report: Report, out: str | Path | None, command: str) -> int:
     return EXIT_INCOMPLETE
 
 
+def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
+    """Refuse an output that would overwrite an input (the class's answers, the bank, a run's report) or
+    another output: both are user mistakes that lose data, so nothing is graded or written (exit 2)."""
+    from examqa.errors import UsageError
+
+    seen: dict[Path, str] = {}
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        where = path.resolve()
+        if where in seen:
+            raise UsageError(f"{flag} and {seen[where]} name the same file ({path}): give each its own")
+        seen[where] = flag
+        for name, source in inputs.items():
+            if source is None:
+                continue
+            held = source.resolve()
+            if where == held or (held.is_dir() and held in where.parents):
+                what = "is" if where == held else "is inside"
+                raise UsageError(f"{flag} {path} {what} {name} {source}: writing it would overwrite what is "
+                                 "read", hint="write the output somewhere else")
+
+
 def emit_json(data: Any) -> None:
     """Any JSON-able value on stdout."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from examqa.cli._common import note
+from examqa.cli._common import check_outputs, note
 
 
 def configure_compare(parser: argparse.ArgumentParser) -> None:
@@ -36,8 +36,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
     if len(args.runs) < 2:
         raise InputError("compare needs at least two runs", hint="give a baseline run and one or more others")
-    if args.md is not None and args.html is not None and args.md.resolve() == args.html.resolve():
-        raise InputError(f"--md and --html name the same file ({args.md}): give each its own")
+    check_outputs({"--html": args.html, "--md": args.md}, {})
     result = compare(args.runs, labels=args.labels, on=args.on)
     written = write_comparison(result, md=args.md, html_path=args.html)
     sys.stdout.write(result.model_dump_json(indent=2) + "\n" if args.as_json else result.to_markdown())

@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 from examqa.cli._cohort import (
     add_cohort_flags,
-    check_outputs,
     cohort_flags_given,
     is_cohort,
     run_cohort,
@@ -20,6 +19,7 @@ from examqa.cli._common import (
     ProgressBar,
     add_backend_flags,
     add_option_flags,
+    check_outputs,
     emit_report,
     make_backend,
     note,
