@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from examqa.exams import Report
     from examqa.runs import Options, RunStarted, SampleRecord
+    from examqa.suite import SuiteReport
 
 
 def out_console() -> Console:
@@ -56,6 +57,27 @@ def emit_report(report: Report, as_json: bool) -> None:
     from examqa.reports import print_report
 
     print_report(report, out_console())
+
+
+def emit_suite(report: SuiteReport, as_json: bool) -> None:
+    """The suite report on stdout: JSON, or the terminal table."""
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    from examqa.reports import print_suite
+
+    print_suite(report, out_console())
+
+
+def suite_exit(report: SuiteReport, out: str | Path, command: str) -> int:
+    """:func:`run_exit` for a suite: 0, or 3 with a note when some of its runs have samples still to grade."""
+    from examqa.cli import EXIT_INCOMPLETE
+
+    if not report.incomplete:
+        return 0
+    note(f"incomplete: {report.incomplete} run(s) have samples still to grade; {command} plus --resume "
+         f"--out {out} finishes them")
+    return EXIT_INCOMPLETE
 
 
 def run_exit(report: Report, out: str | Path | None, command: str) -> int:

@@ -21,10 +21,12 @@ from examqa.cli._common import (
     add_option_flags,
     check_outputs,
     emit_report,
+    emit_suite,
     make_backend,
     note,
     options_from,
     run_exit,
+    suite_exit,
 )
 
 T = TypeVar("T")
@@ -142,7 +144,7 @@ def _run_model(args: argparse.Namespace) -> int:
 
 
 def _run_suite(args: argparse.Namespace) -> int:
-    from examqa.cli import EXIT_INCOMPLETE, UsageProblem
+    from examqa.cli import UsageProblem
     from examqa.runs import SuiteOptions
     from examqa.suite import evaluate_suite
 
@@ -159,18 +161,6 @@ def _run_suite(args: argparse.Namespace) -> int:
     report, _ = _drive(args, lambda backend, bar: evaluate_suite(args.exam, args.bank, backend, progress=bar,
                                                                  **given),
                        lambda out: out.parent.parent)  # a sub-run is OUT/<exam>/<mode>
-    if args.as_json:
-        import sys
-
-        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
-    else:
-        from examqa.cli._common import out_console
-        from examqa.reports import print_suite
-
-        print_suite(report, out_console())
+    emit_suite(report, args.as_json)
     note(f"suite saved in {report.out} (suite-report.json/.md/.html; one run per exam and mode)")
-    if report.incomplete:
-        note(f"incomplete: {report.incomplete} run(s) have samples still to grade; the same command plus --resume "
-             f"--out {report.out} finishes them")
-        return EXIT_INCOMPLETE
-    return 0
+    return suite_exit(report, report.out, "the same command")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from examqa.cli._common import emit_report, note, run_exit
+from examqa.cli._common import emit_report, emit_suite, note, run_exit, suite_exit
 
 
 def _run_argument(parser: argparse.ArgumentParser, what: str) -> None:
@@ -37,24 +37,12 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _report_suite(args: argparse.Namespace) -> int:
-    import sys
-
-    from examqa.cli import EXIT_INCOMPLETE
-    from examqa.cli._common import out_console
-    from examqa.reports import print_suite
     from examqa.suite import report_suite
 
     report = report_suite(args.run)
-    if args.as_json:
-        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
-    else:
-        print_suite(report, out_console())
+    emit_suite(report, args.as_json)
     note(f"re-rendered {len(report.results)} run(s) and {Path(report.out) / 'suite-report.json'} (.md, .html)")
-    if report.incomplete:
-        note(f"incomplete: {report.incomplete} run(s) have samples still to grade; the command that made the suite "
-             f"plus --resume --out {args.run} finishes them")
-        return EXIT_INCOMPLETE
-    return 0
+    return suite_exit(report, args.run, "the command that made the suite")
 
 
 def configure_rescore(parser: argparse.ArgumentParser) -> None:
