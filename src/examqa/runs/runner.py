@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from examqa._version import __version__
 from examqa.backends.base import Backend, GenRequest, Sampling, in_running_loop
 from examqa.banks import Bank, bank_for_exam, one_paper, route_notes
-from examqa.errors import InputError, RunConfigMismatch, RunStoreError, warn
+from examqa.errors import InputError, RunStoreError, warn
 from examqa.exams.grading import Grader
 from examqa.exams.models import Question
 from examqa.exams.plugins import ExamEntry, get_exam, get_grader
@@ -264,10 +264,7 @@ def check_resume(store: RunStore, plan: RunPlan) -> None:
                   if d.startswith("prompts_sha256") else
                   "the bank's rows changed (stems, choices, keys or points)" if d.startswith("rows_sha256") else d)
                  for d in diffs]
-    if diffs:
-        raise RunConfigMismatch(
-            f"cannot resume {store.root}: the configuration differs ({'; '.join(diffs[:4])}"
-            + (" …" if len(diffs) > 4 else "") + ") — rerun with the original options or use a new --out")
+    store.refuse_resume(diffs)
 
 
 def open_store(plan: RunPlan, backend: Backend, resumed: RunStore | None) -> RunStore:

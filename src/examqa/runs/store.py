@@ -428,12 +428,16 @@ class RunStore:
 
     def check_resume(self, config: dict[str, Any], runtime: dict[str, Any]) -> None:
         """Refuse to resume with a different configuration; record the new runtime settings."""
-        diffs = _config_diff(self.manifest.config, config)
+        self.refuse_resume(self.config_diffs(config))
+        self.record_runtime(runtime)
+
+    def refuse_resume(self, diffs: list[str]) -> None:
+        """Raise :class:`~examqa.errors.RunConfigMismatch` naming the first ``diffs`` (how the configuration
+        differs) if there are any."""
         if diffs:
             raise RunConfigMismatch(
                 f"cannot resume {self.root}: the configuration differs ({'; '.join(diffs[:4])}"
                 + (" …" if len(diffs) > 4 else "") + ") — rerun with the original options or use a new --out")
-        self.record_runtime(runtime)
 
     def record_runtime(self, runtime: dict[str, Any]) -> None:
         """Replace the manifest's ``runtime`` (settings that may change between resumes).
