@@ -246,23 +246,26 @@ def make_backend(args: argparse.Namespace) -> Any:
     for dest, setting in BACKEND_FLAGS.items():
         if hasattr(args, dest):
             settings[setting] = getattr(args, dest)
-    for item in args.backend_option:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--backend-option {item!r} is not KEY=VALUE")
-        settings[key.strip().replace("-", "_")] = _option_value(value)
+    settings.update(_key_values(args.backend_option, "--backend-option"))
     if hasattr(args, "engine_arg"):
-        engine_args: dict[str, Any] = {}
-        for item in args.engine_arg:
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                raise InputError(f"--engine-arg {item!r} is not KEY=VALUE (e.g. tensor_parallel_size=4)")
-            engine_args[key.strip().replace("-", "_")] = _option_value(value)
-        settings["engine_args"] = engine_args
+        settings["engine_args"] = _key_values(args.engine_arg, "--engine-arg", " (e.g. tensor_parallel_size=4)")
     try:
         return backend(args.backend, **settings)
     except InputError as exc:
         raise _in_flags(exc, args.backend) from None
+
+
+def _key_values(items: list[str], flag: str, example: str = "") -> dict[str, Any]:
+    """Repeated ``FLAG KEY=VALUE`` items as settings (``-`` in a key read as ``_``, values typed)."""
+    from examqa.errors import InputError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{flag} {item!r} is not KEY=VALUE{example}")
+        out[key.strip().replace("-", "_")] = _option_value(value)
+    return out
 
 
 def _in_flags(exc: Any, name: str) -> Any:
