@@ -512,3 +512,32 @@ def test_two_writers_in_one_event_loop(tmp_path: Path, bank: Path) -> None:
     kinds = sorted(type(r).__name__ for r in results)
     assert kinds in (["InputError", "Report"], ["Report", "RunStoreError"]), results
     assert _keys(run) == Counter(f"{r['id']}#0" for r in ROWS)
+
+
+@pytest.mark.parametrize("way", ["sync", "async"])
+def test_a_resume_whose_backend_fails_to_open_lets_go_of_the_run(way: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # The resume's check takes the run's lock; a backend that then fails to start must not keep it.
+    from examqa.errors import BackendError
+
+    bank = write_native_bank(tmp_path / "bank.jsonl", loss_adjuster_rows(2))
+    run = tmp_path / "run"
+    backend = examqa.backend("scripted", default="검토</think>정답: 1")
+    examqa.evaluate("loss-adjuster", bank, backend, out=run, temperature=0)
+
+    def dead(*_: Any) -> None:
+        raise BackendError("cannot reach the server")
+
+    async def adead(*_: Any) -> None:
+        dead()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(backend, "open", dead)
+        patch.setattr(backend, "aopen", adead)
+        with pytest.raises(BackendError):
+            if way == "sync":
+                examqa.evaluate("loss-adjuster", bank, backend, out=run, temperature=0, resume=True)
+            else:
+                asyncio.run(examqa.aevaluate("loss-adjuster", bank, backend, out=run, temperature=0, resume=True))
+    RunStore.open(run).close()  # free: another writer may take it (held, this raises RunStoreError)
+    assert examqa.evaluate("loss-adjuster", bank, backend, out=run, temperature=0, resume=True).run is not None

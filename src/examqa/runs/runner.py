@@ -13,9 +13,10 @@ once), ``aevaluate`` drives ``backend.agenerate`` on the caller's event loop (no
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -210,11 +211,8 @@ def check_out_dir(plan: RunPlan) -> RunStore | None:
     check it (resume)."""
     if plan.options.resume:
         store = RunStore.open(plan.out)
-        try:
+        with released_on_error(store):
             check_resume(store, plan)
-        except BaseException:
-            store.close()
-            raise
         return store
     if plan.options.out is not None:  # a name examqa makes up is made unique when the run starts
         RunStore.ensure_new(plan.out)
@@ -357,19 +355,16 @@ def evaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Backend, *
         report: Report = run_sync(lambda: aevaluate(exam, bank, backend, progress=progress, **options))
         return report
     plan, resumed = _prepare(exam, bank, backend, options)
-    try:
+    with released_on_error(resumed):  # a resume holds the run's lock from its check on
         backend.open()
-    except BaseException:
-        if resumed is not None:
-            resumed.close()  # a resume holds the run's lock from its check on
-        raise
     return run_planned(plan, resumed, backend, progress)
 
 
-def _open_or_release(plan: RunPlan, backend: Backend, resumed: RunStore | None) -> RunStore:
-    """:func:`open_store`; if it fails, a resumed run's lock is let go before the error goes on."""
+@contextlib.contextmanager
+def released_on_error(resumed: RunStore | None) -> Iterator[None]:
+    """Let go of a resumed run's lock (held from its check on) if the block fails, then raise."""
     try:
-        return open_store(plan, backend, resumed)
+        yield
     except BaseException:
         if resumed is not None:
             resumed.close()
@@ -383,7 +378,8 @@ def run_planned(plan: RunPlan, resumed: RunStore | None, backend: Backend,
     The run's directory is held (its lock) from here, or from the resume's check, until its reports are
     written.
     """
-    store = _open_or_release(plan, backend, resumed)
+    with released_on_error(resumed):
+        store = open_store(plan, backend, resumed)
     with store:
         pending = _begin(plan, store, progress or _Silent())
         started = time.perf_counter()
@@ -403,12 +399,8 @@ async def aevaluate(exam: str | ExamEntry, bank: Bank | Path | str, backend: Bac
     Cancelling the task keeps every stored sample, writes the partial report and re-raises.
     """
     plan, resumed = _prepare(exam, bank, backend, options)
-    try:
+    with released_on_error(resumed):
         await backend.aopen()
-    except BaseException:
-        if resumed is not None:
-            resumed.close()
-        raise
     return await arun_planned(plan, resumed, backend, progress)
 
 
@@ -420,7 +412,8 @@ async def arun_planned(plan: RunPlan, resumed: RunStore | None, backend: Backend
     """
     import asyncio
 
-    store = _open_or_release(plan, backend, resumed)
+    with released_on_error(resumed):
+        store = open_store(plan, backend, resumed)
     with store:
         pending = _begin(plan, store, progress or _Silent())
         started = time.perf_counter()
