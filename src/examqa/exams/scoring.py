@@ -164,7 +164,10 @@ def item_points(question: Question, spec: SubjectSpec) -> Fraction:
 
 
 def exam_year(questions: Sequence[Question]) -> int | None:
-    """The bank's year: the most common year its items state (ties: the later year); None when none does."""
+    """The bank's year: the most common year its items state (ties: the later year); None when none does.
+
+    Ties go to the later year, so the year never depends on item order.
+    """
     years = Counter(q.year for q in questions if q.year is not None)
     return max(years.items(), key=lambda kv: (kv[1], kv[0]))[0] if years else None
 
@@ -176,10 +179,7 @@ def choose_edition(blueprint: Blueprint, questions: Sequence[Question], edition_
             return blueprint.edition(edition_id=edition_id)
         except ValueError as exc:
             raise InputError(str(exc), hint="see `examqa exams --detail`") from exc
-    years = Counter(q.year for q in questions if q.year is not None)
-    # the most common year; ties go to the later year, so the choice never depends on item order
-    year = max(years.items(), key=lambda kv: (kv[1], kv[0]))[0] if years else None
-    return blueprint.edition(year=year)
+    return blueprint.edition(year=exam_year(questions))
 
 
 def edition_notes(blueprint: Blueprint, questions: Sequence[Question], edition: Edition,
