@@ -111,8 +111,11 @@ def applied_rule(blueprint: Blueprint, year: int | None) -> AppliedRule:
 RuleLike = PassRule | AppliedRule
 
 
-def clears_floor(rule: RuleLike, points: Fraction, max_points: Fraction) -> bool:
-    """Whether ``points`` reach the floor (40 %) of ``max_points``; "이상": the boundary passes."""
+def clears_floor(rule: RuleLike | PaperRule, points: Fraction, max_points: Fraction) -> bool:
+    """Whether ``points`` reach the floor (40 %) of ``max_points``; "이상": the boundary passes.
+
+    The law's floor (a :class:`PassRule`) or the KMMLU-Pro paper's own (a :class:`PaperRule`).
+    """
     # points × 100 ≥ floor% × max, cross-multiplied (denominators are positive)
     f = rule.floor_percent
     return (points.numerator * 100 * f.denominator * max_points.denominator
@@ -666,11 +669,6 @@ def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping
 # --------------------------------------------------------------------------------------------- the paper's rule
 
 
-def _at_least(points: Fraction, max_points: Fraction, percent: Fraction) -> bool:
-    """``points ≥ percent % of max_points``, exactly."""
-    return points * 100 >= percent * max_points
-
-
 def paper_verdict(report: Report, rule: PaperRule) -> PaperVerdict:
     """The KMMLU-Pro paper's verdict on ``report``'s sheet under its own rule (not the law's).
 
@@ -687,7 +685,7 @@ def paper_verdict(report: Report, rule: PaperRule) -> PaperVerdict:
     units = [u for u in units if u[2]]
     reasons: list[str] = []
     for name, pts, mx in units:
-        if not _at_least(pts, mx, rule.floor_percent):
+        if not clears_floor(rule, pts, mx):
             reasons.append(f"{name} {display.percent(_pct(pts, mx), rule.floor_percent)}% < "
                            f"{display.line(rule.floor_percent)}%")
     mean = _sum(_pct(pts, mx) for _, pts, mx in units) / len(units) if units else Fraction(0)
