@@ -89,9 +89,7 @@ class AppliedRule:
     basis: Literal["total_points", "subject_mean"]
     floor_percent: Fraction
     total_percent: Fraction
-    statutory_percent: Fraction
     cut: Cut | None
-    year: int | None
 
     @property
     def decides(self) -> bool:
@@ -105,7 +103,7 @@ def applied_rule(blueprint: Blueprint, year: int | None) -> AppliedRule:
     cut = rule.cut(year) if rule.kind == "rank" else None
     line = rule.total_percent if cut is None else max(rule.total_percent, cut.percent)
     return AppliedRule(kind=rule.kind, basis=rule.basis, floor_percent=rule.floor_percent, total_percent=line,
-                       statutory_percent=rule.total_percent, cut=cut, year=year)
+                       cut=cut)
 
 
 RuleLike = PassRule | AppliedRule
@@ -133,15 +131,15 @@ def total_contribution(rule: RuleLike, points: Fraction, max_points: Fraction, s
     return points
 
 
-def total_line(rule: RuleLike, max_points: Fraction, percent: Fraction | None = None) -> Fraction:
+def total_line(rule: RuleLike, max_points: Fraction) -> Fraction:
     """The total line in the units of :func:`total_contribution` (``max_points``: all graded subjects).
 
-    ``percent`` (default: the rule's own line) is the line in percent: the statutory one, or a cut.
+    The rule's own line: the statutory one (a :class:`PassRule`), or the year's cut where that is higher
+    (an :class:`AppliedRule`).
     """
-    line = rule.total_percent if percent is None else percent
     if rule.basis == "subject_mean":
-        return line
-    return _percent_of(line, max_points)
+        return rule.total_percent
+    return _percent_of(rule.total_percent, max_points)
 
 
 @lru_cache(maxsize=4096)  # a cohort's reasons repeat the same few values thousands of times
