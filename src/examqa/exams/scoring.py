@@ -23,7 +23,18 @@ from typing import Literal
 from examqa.errors import InputError
 from examqa.exams import display
 from examqa.exams.grading import Grader, KeyGrader, check_marks
-from examqa.exams.models import Blueprint, Cut, Edition, Marks, PaperRule, PassRule, Question, RuleKind, SubjectSpec
+from examqa.exams.models import (
+    Blueprint,
+    Cut,
+    Edition,
+    Marks,
+    PaperRule,
+    PassRule,
+    Question,
+    RuleKind,
+    SubjectSpec,
+    rule_decides,
+)
 from examqa.exams.report import (
     CutResult,
     Decision,
@@ -94,7 +105,7 @@ class AppliedRule:
     @property
     def decides(self) -> bool:
         """Whether a sheet that meets every line here passes under the law."""
-        return self.kind == "absolute" or (self.kind == "rank" and self.cut is not None)
+        return rule_decides(self.kind, self.cut is not None)
 
 
 def applied_rule(blueprint: Blueprint, year: int | None) -> AppliedRule:
