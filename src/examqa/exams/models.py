@@ -439,6 +439,10 @@ class Blueprint(_Input):
                 raise ValueError(f"the {cut.year} cut cites unknown source {cut.source!r}")
         return self
 
+    def source(self, source_id: str | None) -> Source | None:
+        """The source cited as ``source_id`` (the first of that id), or None when there is none."""
+        return next((s for s in self.sources if s.id == source_id), None)
+
     @property
     def paper(self) -> PaperRule:
         """The KMMLU-Pro paper's rule for this licence (the general one unless the blueprint says otherwise)."""

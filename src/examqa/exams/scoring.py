@@ -479,7 +479,7 @@ def rule_notes(blueprint: Blueprint, year: int | None, complete: bool, notes: li
         notes.append(f"{year}년 합격선 미발표 / the {year} cut is not published (or not known to examqa; known for: "
                      f"{known}): a sheet that meets the statutory lines is eligible, not passed")
     else:
-        src = next((s for s in blueprint.sources if s.id == cut.source), None)
+        src = blueprint.source(cut.source)
         where = f" ({src.title}{', ' + src.url if src and src.url else ''})" if src else ""
         notes.append(f"{year}년 합격선 {cut.published} applies{where}"
                      + ("" if cut.verified else " — from a secondary source, unverified"))
@@ -655,7 +655,7 @@ def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping
         decision = "pass" if total_ok else "fail"
     cut_result = None
     if cut is not None:
-        src = next((x for x in blueprint.sources if x.id == cut.source), None)
+        src = blueprint.source(cut.source)
         cut_result = CutResult(year=cut.year, round=cut.round, published=cut.published, percent=cut.percent,
                                source=(f"{src.title}{' — ' + src.url if src.url else ''}" if src else cut.source),
                                verified=cut.verified and (src is None or src.verified), met=total_ok)
