@@ -239,6 +239,17 @@ def _as_names(chosen: str | Sequence[str] | None) -> list[str]:
     return [n.strip() for n in chosen if n.strip()]
 
 
+def held_electives(edition: Edition, questions: Sequence[Question]) -> dict[str, dict[str, list[int]]]:
+    """Elective slot → subject → the positions in ``questions`` of its items, for every slot the bank holds
+    items of (slots and subjects in the order of their first item)."""
+    held: dict[str, dict[str, list[int]]] = {}
+    for j, q in enumerate(questions):
+        spec = edition.subject(q.subject)
+        if spec is not None and spec.elective is not None:
+            held.setdefault(spec.elective, {}).setdefault(spec.name, []).append(j)
+    return held
+
+
 def sat_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Question],
                   marks: Mapping[str, Marks] | None, chosen: str | Sequence[str] | None) -> dict[str, str]:
     """Elective slot → the subject sat, for every slot the bank holds items of.
@@ -255,11 +266,7 @@ def sat_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Qu
             raise InputError(f"{blueprint.id} has no electives, so there is none to choose "
                              f"({', '.join(_as_names(chosen))})", hint="leave out --elective for this exam")
         return {}
-    held: dict[str, dict[str, list[str]]] = {slot: {} for slot in slots}
-    for q in questions:
-        spec = edition.subject(q.subject)
-        if spec is not None and spec.elective is not None:
-            held[spec.elective].setdefault(spec.name, []).append(q.id)
+    held = held_electives(edition, questions)
     sat: dict[str, str] = {}
     for name in _as_names(chosen):
         spec = edition.subject(name)
@@ -270,11 +277,13 @@ def sat_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Qu
         if spec.elective in sat and sat[spec.elective] != spec.name:
             raise InputError(f"two electives named for {spec.elective} of {blueprint.id}: {sat[spec.elective]} and "
                              f"{spec.name}; a candidate sits one", hint=ELECTIVE_HINT)
-        if held[spec.elective] and spec.name not in held[spec.elective]:
+        in_slot = held.get(spec.elective, {})
+        if in_slot and spec.name not in in_slot:
             raise InputError(f"the bank holds no items of the elective {spec.name} (it holds: "
-                             f"{', '.join(held[spec.elective])})", hint=ELECTIVE_HINT)
+                             f"{', '.join(in_slot)})", hint=ELECTIVE_HINT)
         sat[spec.elective] = spec.name
-    for slot, subjects in held.items():
+    for slot in slots:  # blueprint order
+        subjects = held.get(slot, {})
         if slot in sat or not subjects:
             continue
         if len(subjects) == 1:
@@ -283,7 +292,7 @@ def sat_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Qu
         if marks is None:
             raise InputError(f"the bank holds several electives of {blueprint.id} ({', '.join(subjects)}): "
                              "which one was sat?", hint=ELECTIVE_HINT)
-        answered = {name: sum(1 for qid in ids if marks.get(qid)) for name, ids in subjects.items()}
+        answered = {name: sum(1 for j in at if marks.get(questions[j].id)) for name, at in subjects.items()}
         marked = [name for name, n in answered.items() if n]
         if len(marked) == 1:
             sat[slot] = marked[0]
@@ -306,15 +315,11 @@ def run_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Qu
     note says so. Raises :class:`~examqa.errors.InputError` for a name that is no elective of the exam.
     """
     named = sat_electives(blueprint, edition, questions, {}, chosen) if _as_names(chosen) else {}
-    held: dict[str, list[str]] = {}
-    for q in questions:
-        spec = edition.subject(q.subject)
-        if spec is not None and spec.elective is not None and spec.name not in held.setdefault(spec.elective, []):
-            held[spec.elective].append(spec.name)
+    held = held_electives(edition, questions)
     notes: list[str] = []
     sat = dict(named)
     for slot, names in edition.electives.items():
-        present = [n for n in names if n in held.get(slot, [])]
+        present = [n for n in names if n in held.get(slot, {})]
         if slot in sat or not present:
             continue
         sat[slot] = present[0]
