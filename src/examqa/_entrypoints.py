@@ -31,13 +31,12 @@ Asking for it by name (a backend, a grader) is a :class:`~examqa.errors.PluginEr
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, EntryPoints, entry_points
 from typing import Any
 
-from examqa.errors import ExamqaWarning, PluginError
+from examqa.errors import PluginError, warn
 
 OWN_DISTRIBUTION = "examqa"
 """examqa's own distribution: its entry points are the built-ins."""
@@ -117,11 +116,6 @@ def resolve(what: str, claims: Iterable[tuple[Any, str, bool]]) -> tuple[Any | N
     return None, Claim(what, None, tuple(c[1] for c in found))
 
 
-def warn(message: str, stacklevel: int = 3) -> None:
-    """A plugin problem that does not stop the work: one line, as an :class:`~examqa.errors.ExamqaWarning`."""
-    warnings.warn(message, ExamqaWarning, stacklevel=stacklevel)
-
-
 def resolve_all(claims: Mapping[str, Iterable[tuple[Any, str, bool]]],
                 what: Callable[[str], str]) -> tuple[dict[str, Any], dict[str, Claim]]:
     """:func:`resolve` each name of ``claims``, in order, warning about every :class:`Claim`: the items
@@ -132,7 +126,7 @@ def resolve_all(claims: Mapping[str, Iterable[tuple[Any, str, bool]]],
     for key, claimed in claims.items():
         chosen, claim = resolve(what(key), claimed)
         if claim is not None:
-            warn(claim.message(), stacklevel=4)  # where the caller of resolve_all was called, as warn()
+            warn(claim.message())  # shown at the user's line, as every examqa warning
             if chosen is None:
                 refused[key] = claim
         if chosen is not None:

@@ -162,12 +162,10 @@ def validate_bank(path: Path | str, blueprint: Blueprint, fmt: str | None = None
             raise  # a paper the bank does not hold: the command line was wrong, not the bank
         sink.error(exc.message, path=None, hint=exc.hint)
         bank = whole
-    if bank is not whole:  # one paper: its rows, and only the findings about them
-        keep = {q.id for q in bank.questions}
+    if bank is not whole:  # one paper: its rows, and only the findings about them (select kept those)
         read.questions = list(bank.questions)
         read.origin = dict(bank.origin)
-        sink.problems = [p for p in sink.problems if p.question_id in keep or (p.question_id is None and (
-            p.path is None or p.path in set(bank.files)))]
+        sink.problems = list(bank.problems)
     _check_blueprint(read, blueprint, choose_edition(blueprint, read.questions, edition), edition)
     return sorted(sink.problems, key=problem_order)
 

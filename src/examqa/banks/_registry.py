@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from examqa._entrypoints import BANK_FORMATS_GROUP, described, group, load_entry, on_refresh, warn
+from examqa._entrypoints import BANK_FORMATS_GROUP, described, group, load_entry, on_refresh
 from examqa.banks._formats import BankFormat, Converter, converter
 from examqa.banks._records import RawRecord
-from examqa.errors import InputError, PluginError
+from examqa.errors import InputError, PluginError, warn
 
 
 @cache

@@ -434,15 +434,11 @@ def cohort_electives(blueprint: Blueprint, questions: Sequence[Question], data: 
     ``score`` grades it alone. Several electives answered across the class with none named is an error:
     a class is graded one elective at a time.
     """
-    from examqa.exams.scoring import ELECTIVE_HINT, choose_edition, sat_electives
+    from examqa.exams.scoring import ELECTIVE_HINT, choose_edition, held_electives, sat_electives
 
     ed = choose_edition(blueprint, questions, edition)
     named = sat_electives(blueprint, ed, questions, {}, elective) if elective else {}
-    held: dict[str, dict[str, list[int]]] = {}
-    for j, q in enumerate(questions):
-        spec = ed.subject(q.subject)
-        if spec is not None and spec.elective is not None:
-            held.setdefault(spec.elective, {}).setdefault(spec.name, []).append(j)
+    held = held_electives(ed, questions)  # columns of the sheets, as they follow the bank's questions
     sat = dict(named)
     keep = np.ones(len(data.students), dtype=bool)
     for slot, subjects in held.items():

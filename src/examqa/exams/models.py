@@ -338,6 +338,12 @@ pass goes by rank within a quota (the year's announced 합격선 decides); ``par
 larger exam, and the law decides on the whole (변호사시험 선택형)."""
 
 
+def rule_decides(kind: RuleKind, has_cut: bool) -> bool:
+    """Whether a sheet that meets every line of a paper passes under the law: always under ``absolute``
+    lines, under ``rank`` only with the year's announced cut (``has_cut``), never for a ``part``."""
+    return kind == "absolute" or (kind == "rank" and has_cut)
+
+
 class PassRule(_Input):
     """The statutory pass rule: total ≥ ``total_percent`` and every floor group ≥ ``floor_percent``.
 
@@ -432,6 +438,10 @@ class Blueprint(_Input):
             if cut.source not in ids:
                 raise ValueError(f"the {cut.year} cut cites unknown source {cut.source!r}")
         return self
+
+    def source(self, source_id: str | None) -> Source | None:
+        """The source cited as ``source_id`` (the first of that id), or None when there is none."""
+        return next((s for s in self.sources if s.id == source_id), None)
 
     @property
     def paper(self) -> PaperRule:

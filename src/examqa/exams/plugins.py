@@ -25,9 +25,8 @@ from examqa._entrypoints import (
     on_refresh,
     refresh,
     resolve_all,
-    warn,
 )
-from examqa.errors import PluginError, UnknownExamError
+from examqa.errors import PluginError, UnknownExamError, warn
 from examqa.exams.grading import Grader, KeyGrader
 from examqa.exams.models import Blueprint
 

@@ -23,7 +23,18 @@ from typing import Literal
 from examqa.errors import InputError
 from examqa.exams import display
 from examqa.exams.grading import Grader, KeyGrader, check_marks
-from examqa.exams.models import Blueprint, Cut, Edition, Marks, PaperRule, PassRule, Question, RuleKind, SubjectSpec
+from examqa.exams.models import (
+    Blueprint,
+    Cut,
+    Edition,
+    Marks,
+    PaperRule,
+    PassRule,
+    Question,
+    RuleKind,
+    SubjectSpec,
+    rule_decides,
+)
 from examqa.exams.report import (
     CutResult,
     Decision,
@@ -89,14 +100,12 @@ class AppliedRule:
     basis: Literal["total_points", "subject_mean"]
     floor_percent: Fraction
     total_percent: Fraction
-    statutory_percent: Fraction
     cut: Cut | None
-    year: int | None
 
     @property
     def decides(self) -> bool:
         """Whether a sheet that meets every line here passes under the law."""
-        return self.kind == "absolute" or (self.kind == "rank" and self.cut is not None)
+        return rule_decides(self.kind, self.cut is not None)
 
 
 def applied_rule(blueprint: Blueprint, year: int | None) -> AppliedRule:
@@ -105,14 +114,17 @@ def applied_rule(blueprint: Blueprint, year: int | None) -> AppliedRule:
     cut = rule.cut(year) if rule.kind == "rank" else None
     line = rule.total_percent if cut is None else max(rule.total_percent, cut.percent)
     return AppliedRule(kind=rule.kind, basis=rule.basis, floor_percent=rule.floor_percent, total_percent=line,
-                       statutory_percent=rule.total_percent, cut=cut, year=year)
+                       cut=cut)
 
 
 RuleLike = PassRule | AppliedRule
 
 
-def clears_floor(rule: RuleLike, points: Fraction, max_points: Fraction) -> bool:
-    """Whether ``points`` reach the floor (40 %) of ``max_points``; "이상": the boundary passes."""
+def clears_floor(rule: RuleLike | PaperRule, points: Fraction, max_points: Fraction) -> bool:
+    """Whether ``points`` reach the floor (40 %) of ``max_points``; "이상": the boundary passes.
+
+    The law's floor (a :class:`PassRule`) or the KMMLU-Pro paper's own (a :class:`PaperRule`).
+    """
     # points × 100 ≥ floor% × max, cross-multiplied (denominators are positive)
     f = rule.floor_percent
     return (points.numerator * 100 * f.denominator * max_points.denominator
@@ -130,15 +142,15 @@ def total_contribution(rule: RuleLike, points: Fraction, max_points: Fraction, s
     return points
 
 
-def total_line(rule: RuleLike, max_points: Fraction, percent: Fraction | None = None) -> Fraction:
+def total_line(rule: RuleLike, max_points: Fraction) -> Fraction:
     """The total line in the units of :func:`total_contribution` (``max_points``: all graded subjects).
 
-    ``percent`` (default: the rule's own line) is the line in percent: the statutory one, or a cut.
+    The rule's own line: the statutory one (a :class:`PassRule`), or the year's cut where that is higher
+    (an :class:`AppliedRule`).
     """
-    line = rule.total_percent if percent is None else percent
     if rule.basis == "subject_mean":
-        return line
-    return _percent_of(line, max_points)
+        return rule.total_percent
+    return _percent_of(rule.total_percent, max_points)
 
 
 @lru_cache(maxsize=4096)  # a cohort's reasons repeat the same few values thousands of times
@@ -164,7 +176,10 @@ def item_points(question: Question, spec: SubjectSpec) -> Fraction:
 
 
 def exam_year(questions: Sequence[Question]) -> int | None:
-    """The bank's year: the most common year its items state (ties: the later year); None when none does."""
+    """The bank's year: the most common year its items state (ties: the later year); None when none does.
+
+    Ties go to the later year, so the year never depends on item order.
+    """
     years = Counter(q.year for q in questions if q.year is not None)
     return max(years.items(), key=lambda kv: (kv[1], kv[0]))[0] if years else None
 
@@ -176,10 +191,7 @@ def choose_edition(blueprint: Blueprint, questions: Sequence[Question], edition_
             return blueprint.edition(edition_id=edition_id)
         except ValueError as exc:
             raise InputError(str(exc), hint="see `examqa exams --detail`") from exc
-    years = Counter(q.year for q in questions if q.year is not None)
-    # the most common year; ties go to the later year, so the choice never depends on item order
-    year = max(years.items(), key=lambda kv: (kv[1], kv[0]))[0] if years else None
-    return blueprint.edition(year=year)
+    return blueprint.edition(year=exam_year(questions))
 
 
 def edition_notes(blueprint: Blueprint, questions: Sequence[Question], edition: Edition,
@@ -227,6 +239,17 @@ def _as_names(chosen: str | Sequence[str] | None) -> list[str]:
     return [n.strip() for n in chosen if n.strip()]
 
 
+def held_electives(edition: Edition, questions: Sequence[Question]) -> dict[str, dict[str, list[int]]]:
+    """Elective slot → subject → the positions in ``questions`` of its items, for every slot the bank holds
+    items of (slots and subjects in the order of their first item)."""
+    held: dict[str, dict[str, list[int]]] = {}
+    for j, q in enumerate(questions):
+        spec = edition.subject(q.subject)
+        if spec is not None and spec.elective is not None:
+            held.setdefault(spec.elective, {}).setdefault(spec.name, []).append(j)
+    return held
+
+
 def sat_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Question],
                   marks: Mapping[str, Marks] | None, chosen: str | Sequence[str] | None) -> dict[str, str]:
     """Elective slot → the subject sat, for every slot the bank holds items of.
@@ -243,11 +266,7 @@ def sat_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Qu
             raise InputError(f"{blueprint.id} has no electives, so there is none to choose "
                              f"({', '.join(_as_names(chosen))})", hint="leave out --elective for this exam")
         return {}
-    held: dict[str, dict[str, list[str]]] = {slot: {} for slot in slots}
-    for q in questions:
-        spec = edition.subject(q.subject)
-        if spec is not None and spec.elective is not None:
-            held[spec.elective].setdefault(spec.name, []).append(q.id)
+    held = held_electives(edition, questions)
     sat: dict[str, str] = {}
     for name in _as_names(chosen):
         spec = edition.subject(name)
@@ -258,11 +277,13 @@ def sat_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Qu
         if spec.elective in sat and sat[spec.elective] != spec.name:
             raise InputError(f"two electives named for {spec.elective} of {blueprint.id}: {sat[spec.elective]} and "
                              f"{spec.name}; a candidate sits one", hint=ELECTIVE_HINT)
-        if held[spec.elective] and spec.name not in held[spec.elective]:
+        in_slot = held.get(spec.elective, {})
+        if in_slot and spec.name not in in_slot:
             raise InputError(f"the bank holds no items of the elective {spec.name} (it holds: "
-                             f"{', '.join(held[spec.elective])})", hint=ELECTIVE_HINT)
+                             f"{', '.join(in_slot)})", hint=ELECTIVE_HINT)
         sat[spec.elective] = spec.name
-    for slot, subjects in held.items():
+    for slot in slots:  # blueprint order
+        subjects = held.get(slot, {})
         if slot in sat or not subjects:
             continue
         if len(subjects) == 1:
@@ -271,7 +292,7 @@ def sat_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Qu
         if marks is None:
             raise InputError(f"the bank holds several electives of {blueprint.id} ({', '.join(subjects)}): "
                              "which one was sat?", hint=ELECTIVE_HINT)
-        answered = {name: sum(1 for qid in ids if marks.get(qid)) for name, ids in subjects.items()}
+        answered = {name: sum(1 for j in at if marks.get(questions[j].id)) for name, at in subjects.items()}
         marked = [name for name, n in answered.items() if n]
         if len(marked) == 1:
             sat[slot] = marked[0]
@@ -294,15 +315,11 @@ def run_electives(blueprint: Blueprint, edition: Edition, questions: Sequence[Qu
     note says so. Raises :class:`~examqa.errors.InputError` for a name that is no elective of the exam.
     """
     named = sat_electives(blueprint, edition, questions, {}, chosen) if _as_names(chosen) else {}
-    held: dict[str, list[str]] = {}
-    for q in questions:
-        spec = edition.subject(q.subject)
-        if spec is not None and spec.elective is not None and spec.name not in held.setdefault(spec.elective, []):
-            held[spec.elective].append(spec.name)
+    held = held_electives(edition, questions)
     notes: list[str] = []
     sat = dict(named)
     for slot, names in edition.electives.items():
-        present = [n for n in names if n in held.get(slot, [])]
+        present = [n for n in names if n in held.get(slot, {})]
         if slot in sat or not present:
             continue
         sat[slot] = present[0]
@@ -467,7 +484,7 @@ def rule_notes(blueprint: Blueprint, year: int | None, complete: bool, notes: li
         notes.append(f"{year}년 합격선 미발표 / the {year} cut is not published (or not known to examqa; known for: "
                      f"{known}): a sheet that meets the statutory lines is eligible, not passed")
     else:
-        src = next((s for s in blueprint.sources if s.id == cut.source), None)
+        src = blueprint.source(cut.source)
         where = f" ({src.title}{', ' + src.url if src and src.url else ''})" if src else ""
         notes.append(f"{year}년 합격선 {cut.published} applies{where}"
                      + ("" if cut.verified else " — from a secondary source, unverified"))
@@ -643,7 +660,7 @@ def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping
         decision = "pass" if total_ok else "fail"
     cut_result = None
     if cut is not None:
-        src = next((x for x in blueprint.sources if x.id == cut.source), None)
+        src = blueprint.source(cut.source)
         cut_result = CutResult(year=cut.year, round=cut.round, published=cut.published, percent=cut.percent,
                                source=(f"{src.title}{' — ' + src.url if src.url else ''}" if src else cut.source),
                                verified=cut.verified and (src is None or src.verified), met=total_ok)
@@ -666,11 +683,6 @@ def report_from_tallies(blueprint: Blueprint, edition: Edition, tallies: Mapping
 # --------------------------------------------------------------------------------------------- the paper's rule
 
 
-def _at_least(points: Fraction, max_points: Fraction, percent: Fraction) -> bool:
-    """``points ≥ percent % of max_points``, exactly."""
-    return points * 100 >= percent * max_points
-
-
 def paper_verdict(report: Report, rule: PaperRule) -> PaperVerdict:
     """The KMMLU-Pro paper's verdict on ``report``'s sheet under its own rule (not the law's).
 
@@ -687,7 +699,7 @@ def paper_verdict(report: Report, rule: PaperRule) -> PaperVerdict:
     units = [u for u in units if u[2]]
     reasons: list[str] = []
     for name, pts, mx in units:
-        if not _at_least(pts, mx, rule.floor_percent):
+        if not clears_floor(rule, pts, mx):
             reasons.append(f"{name} {display.percent(_pct(pts, mx), rule.floor_percent)}% < "
                            f"{display.line(rule.floor_percent)}%")
     mean = _sum(_pct(pts, mx) for _, pts, mx in units) / len(units) if units else Fraction(0)

@@ -34,7 +34,7 @@ from fractions import Fraction
 from typing import Literal
 
 from examqa.exams.grading import Grader
-from examqa.exams.models import Question
+from examqa.exams.models import Question, rule_decides
 from examqa.exams.report import Report, ToPass
 
 HUNDRED = Fraction(100)
@@ -89,7 +89,7 @@ class PassFrame:
             line = math.ceil(t.threshold_percent * sum(max_units) / HUNDRED)
         return cls(subjects=names, groups=groups, unit=unit, max_units=max_units, weights=weights,
                    group_floor=tuple(floor), total_line=line,
-                   decides=report.rule_kind == "absolute" or (report.rule_kind == "rank" and t.cut is not None),
+                   decides=rule_decides(report.rule_kind, t.cut is not None),
                    counts=report.rule_kind != "part")
 
     def uniform(self, group: Sequence[int]) -> bool:

@@ -293,7 +293,9 @@ def _by_head(keys: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     return {head: tuple(ks) for head, ks in grouped.items()}
 
 
-@functools.lru_cache(maxsize=1024)  # a 2-day licence exam has 300-550 items
+# Two caches, so that the polarity versions do not push out the plain indexes they are built from:
+# each holds one entry per item of an exam (a 2-day licence exam has 300-550 items).
+@functools.lru_cache(maxsize=2048)
 def choice_index(choices: tuple[str, ...], letters: bool, negative: bool | None = None) -> ChoiceIndex:
     """Index an item's choice texts (cached: an exam reuses each item's choices for every sample).
 
@@ -301,7 +303,13 @@ def choice_index(choices: tuple[str, ...], letters: bool, negative: bool | None 
     index of the same choices, with the polarity that reading a statement about a choice depends on.
     """
     if negative is not None:
-        return dataclasses.replace(choice_index(choices, letters), negative=negative)
+        return dataclasses.replace(_plain_index(choices, letters), negative=negative)
+    return _plain_index(choices, letters)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_index(choices: tuple[str, ...], letters: bool) -> ChoiceIndex:
+    """The index of an item's choices, without a polarity (see :func:`choice_index`)."""
     texts = tuple(c.translate(TRANSLATE) for c in choices)
     norms = tuple(key(t) for t in texts)
     counts: dict[str, int] = {}

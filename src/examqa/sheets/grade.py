@@ -5,7 +5,7 @@ The report is the same object the CLI prints (``examqa grade … --json`` is its
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +64,19 @@ def _answered(answers: Any) -> list[str]:
 
 
 def paper_for_answers(bank: Bank, blueprint: Blueprint, paper: str | int | None, edition: str | None,
-                      answered: list[str]) -> Bank:
+                      answered: Sequence[str] | Callable[[], Sequence[str]]) -> Bank:
     """:func:`examqa.banks.one_paper`, with what the sheet's ids say: the paper they all belong to when the
-    bank holds several and none was named, or the items of other papers a sheet answers when one was."""
+    bank holds several and none was named, or the items of other papers a sheet answers when one was.
+
+    ``answered`` is the ids, or a function that gives them, called only when they are needed: when the
+    bank holds several papers or ``paper`` is named (a sheet CSV is not read twice for a one-paper bank)."""
+    def ids() -> Sequence[str]:
+        return answered() if callable(answered) else answered
+
     try:
         chosen = one_paper(bank, blueprint, paper, edition=edition)
     except SeveralPapersError as exc:
-        held = papers_answered(bank, answered)
+        held = papers_answered(bank, ids())
         if len(held) != 1:
             raise
         label = held[0][0].label
@@ -80,7 +86,7 @@ def paper_for_answers(bank: Bank, blueprint: Blueprint, paper: str | int | None,
                                  hint=f"grade it with --paper {name} (paper=\"{name}\" in Python)") from exc
     if chosen is not bank:
         inside = {q.id for q in chosen.questions}
-        others = papers_answered(bank, [i for i in answered if i not in inside])
+        others = papers_answered(bank, [i for i in ids() if i not in inside])
         if others:
             listing = ", ".join(f"{p.label} {n}" for p, n in others)
             raise InputError(f"the answers name items of other papers than {paper} ({listing})",
@@ -115,7 +121,7 @@ def grade_sheet(exam: str | ExamEntry, bank: Bank | Path | str, answers: Answers
         answers = list(_pairs(answers))  # read once: a generator of pairs is not to be consumed twice
     # a path may hold several exams' rows (a KMMLU-Pro file): grade this exam's
     routed = bank if isinstance(bank, Bank) else bank_for_exam(Path(bank), entry.blueprint.id, bank_format)[0]
-    loaded = paper_for_answers(routed, entry.blueprint, paper, edition, _answered(answers))
+    loaded = paper_for_answers(routed, entry.blueprint, paper, edition, lambda: _answered(answers))
     widths = mark_choices(entry.blueprint, loaded.questions, edition)
     marks = _marks(answers, loaded, widths)
     chosen = get_grader(grader) if grader is not None else entry.domain.grader
