@@ -8,6 +8,7 @@ the wrong side of the line it is compared with.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -108,19 +109,26 @@ def share(part: Fraction, whole: Fraction) -> Fraction:
     return part * HUNDRED / whole if whole else Fraction(0)
 
 
-def exact_total(report: Report) -> Fraction | None:
-    """The total as the pass rule reads it, exactly (the report's ``percent`` is rounded for the JSON).
-
-    ``total_points``: total points ÷ maximum. ``subject_mean``: the mean of the graded subjects' percents.
-    None for a basis this module does not know (its renderers then fall back on the rounded figure and the
-    verdict's side).
-    """
-    t = report.total
-    if t.basis == "total_points":
-        return share(t.points, t.max_points)
-    if t.basis == "subject_mean" and report.subjects:
-        return sum((share(s.points, s.max_points) for s in report.subjects), Fraction(0)) / len(report.subjects)
+def exact_basis(basis: str, points: Fraction, max_points: Fraction,
+                subjects: Iterable[tuple[Fraction, Fraction]]) -> Fraction | None:
+    """A total as the pass rule reads it, exactly, from points: ``total_points``: ``points`` ÷ ``max_points``;
+    ``subject_mean``: the mean of the ``subjects``' percents, each (points, maximum). None for a basis this
+    module does not know, or a mean of no subjects (the renderers then fall back on the rounded figure and
+    the verdict's side)."""
+    if basis == "total_points":
+        return share(points, max_points)
+    if basis == "subject_mean":
+        shares = [share(got, most) for got, most in subjects]
+        if shares:
+            return sum(shares, Fraction(0)) / len(shares)
     return None
+
+
+def exact_total(report: Report) -> Fraction | None:
+    """The total as the pass rule reads it, exactly (the report's ``percent`` is rounded for the JSON):
+    :func:`exact_basis` on the report's total and graded subjects."""
+    t = report.total
+    return exact_basis(t.basis, t.points, t.max_points, ((s.points, s.max_points) for s in report.subjects))
 
 
 def total_line_points(report: Report) -> Fraction | None:
