@@ -151,10 +151,9 @@ def _outcome(item: ItemResult) -> str:
     return item.outcome or item.status
 
 
-def _subject_chart(report: Report) -> str:
+def _subject_chart(report: Report, rows: list[Row]) -> str:
     from examqa.reports._parts import GREEN, INK, RED, Bar, BarChart, BarGroup, Line
 
-    rows = sheet_rows(report)
     groups = []
     for row in rows:
         label = row.name if row.kind != "group" else f"합산 {row.name}"
@@ -298,7 +297,7 @@ def to_html(report: Report) -> str:
                            row.kind if row.kind != "subject" else ""))
     subject_table = p.table(["과목 Subject", ("교시", "num"), ("문항", "num"), ("정답", "num"), ("점수", "num"),
                              ("만점", "num"), ("%", "num"), (_floor_head(report), "num"), ("결과", "c")], table_rows)
-    body = [top, p.card(_subject_chart(report), "과목별 점수", f"Subjects · 막대: 득점률 · 빨간 점선: "
+    body = [top, p.card(_subject_chart(report, rows), "과목별 점수", f"Subjects · 막대: 득점률 · 빨간 점선: "
                         f"{line(t.floor_percent)}% 과락선 · 검은 점선: {line(t.threshold_percent)}% 합격선"),
             p.card(subject_table, "과목별 결과", "Subject table")]
     if run is not None:
