@@ -85,7 +85,7 @@ def print_report(report: Report, console: Console) -> None:
                            _styled(row.percent, "bold"), Text(row.line), result, end_section=True)
     console.print(table_)
     if report.run is not None:
-        figures = [f for f in run_figures(report) if not f[0].endswith(" reading")]
+        figures = run_figures(report, readings=False)
         console.print(" · ".join(f"{k} {v}" for k, v in figures), markup=False, highlight=False, emoji=False)
         for reading in reading_lines(report):
             console.print(f"  {reading}", markup=False, highlight=False, emoji=False)

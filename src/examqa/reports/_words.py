@@ -260,8 +260,8 @@ def run_mode(run: RunSummary) -> str:
     return mode_word(run.reasoning, run.mode)
 
 
-def reading_lines(report: Report) -> list[str]:
-    """One line per extra reading of a run (``--protocol kmmlu-pro``: the paper's regex), in words."""
+def _readings(report: Report) -> list[tuple[str, str]]:
+    """Each extra reading of a run as (its name, what it read, in words)."""
     if report.run is None:
         return []
     t = report.total
@@ -269,14 +269,21 @@ def reading_lines(report: Report) -> list[str]:
     for name, r in report.run.readings.items():
         said = decision_word(r.decision) if r.decision else word(r.passed)
         paper = "" if r.paper_passed is None else f" (paper's rule: {word(r.paper_passed)})"
-        out.append(f"{name} reading: {r.correct}/{r.items} items right ({r.accuracy:.1f}%), total "
-                   f"{percent(r.percent, t.threshold_percent, reaches=True if r.passed else None)}% → {said}{paper}; "
-                   f"reads {r.disagreements} sample(s) differently from examqa")
+        out.append((name, f"{r.correct}/{r.items} items right ({r.accuracy:.1f}%), total "
+                          f"{percent(r.percent, t.threshold_percent, reaches=True if r.passed else None)}% → {said}"
+                          f"{paper}; reads {r.disagreements} sample(s) differently from examqa"))
     return out
 
 
-def run_figures(report: Report) -> list[tuple[str, str]]:
-    """A run's figures as (label, value) pairs: the Markdown table, the HTML table and the terminal agree."""
+def reading_lines(report: Report) -> list[str]:
+    """One line per extra reading of a run (``--protocol kmmlu-pro``: the paper's regex), in words."""
+    return [f"{name} reading: {text}" for name, text in _readings(report)]
+
+
+def run_figures(report: Report, *, readings: bool = True) -> list[tuple[str, str]]:
+    """A run's figures as (label, value) pairs: the Markdown table, the HTML table and the terminal agree.
+    ``readings=False`` leaves out the extra readings (``NAME reading``), for a caller that writes them as
+    :func:`reading_lines`."""
     r = report.run
     if r is None:
         return []
@@ -296,8 +303,8 @@ def run_figures(report: Report) -> list[tuple[str, str]]:
     if r.cost is not None:
         per = f", {r.cost_per_pass:.4f} per passed exam" if r.cost_per_pass is not None else ""
         out.append(("cost", f"{r.cost:.4f} {r.currency or ''}".rstrip() + per))
-    out += [(line_.split(" reading: ")[0] + " reading", line_.split(" reading: ")[1])
-            for line_ in reading_lines(report)]
+    if readings:
+        out += [(f"{name} reading", text) for name, text in _readings(report)]
     return out
 
 
