@@ -149,11 +149,13 @@ def _statuses(graded: Sequence[Question], codes: NDArray[np.int32], multis: Sequ
               grader: Grader, flag: bool) -> NDArray[np.int8]:
     """Each cell's status, asking the grader once per item and distinct mark."""
     rank = {name: i for i, name in enumerate(STATUS_CODES)}
-    # a mark may name a choice the bank lost in extraction (the blueprint's range): the codes say how far
-    widest = max(max((len(q.choices) for q in graded), default=0), int(codes.max(initial=0)))
+    # a mark may name a choice the bank lost in extraction (the blueprint's range): the codes say how far,
+    # each column's highest mark taken in one pass (0 for a column with no students or only blanks)
+    highest = codes.max(axis=0, initial=0).tolist()
+    widest = max(max((len(q.choices) for q in graded), default=0), max(highest, default=0))
     table = np.zeros((len(graded), widest + 1), dtype=np.int8)
     for i, q in enumerate(graded):
-        top = max(len(q.choices), int(codes[:, i].max(initial=0))) if len(codes) else len(q.choices)
+        top = max(len(q.choices), highest[i])
         for c in range(top + 1):
             table[i, c] = rank[grader(q, (c,) if c else (), blank_scores_on_all_accepted=flag)]
     status = np.take_along_axis(table.T, np.maximum(codes, 0), axis=0) if len(graded) else codes.astype(np.int8)

@@ -16,8 +16,8 @@ from rich.table import Table
 
 from examqa.exams.scoring import format_points as num
 from examqa.reports._markdown import md
+from examqa.reports._words import basis_word, percent
 from examqa.reports._words import line as line_text
-from examqa.reports._words import percent
 
 if TYPE_CHECKING:  # result types of the stages above: annotations only
     from examqa.cohort import Cohort, CohortSummary, ItemFlag, Placement
@@ -46,7 +46,7 @@ def sparkline(counts: Iterable[int]) -> str:
 
 def headline(s: CohortSummary) -> str:
     """One line: students, passes, and why the others failed."""
-    total = "평균" if s.basis == "subject_mean" else "총점"
+    total = basis_word(s.basis)
     if s.decision_rule == "part":
         return (f"응시 {s.students:,}명 · 판정 불가 {s.undecided:,}명: 이 시험지는 시험의 일부(선택형)라 합격 여부는 "
                 "전체 시험으로 정해짐 / undecidable from this part")
@@ -93,7 +93,7 @@ def print_cohort(cohort: Cohort, console: Console, *, max_flags: int = 20) -> No
                  percent(d.median_percent, s.floor_percent),
                  f"{d.below_floor:,}"] + ([f"{d.failed_floor:,}"] if merged else [])
         table.add_row(*cells, "—" if d.kr20 is None else f"{d.kr20:.2f}", sparkline(d.histogram))
-    total = "평균" if s.basis == "subject_mean" else "총점"
+    total = basis_word(s.basis)
     table.add_row(f"[bold]{total}[/]", f"[bold]{percent(s.mean_percent, s.total_percent)}[/]", "", "",
                   *([""] if merged else []),
                   "—" if s.kr20 is None else f"{s.kr20:.2f}", "", end_section=True)
@@ -136,7 +136,7 @@ def _flag_row(f: ItemFlag) -> str:
 def cohort_markdown(cohort: Cohort) -> str:
     """The cohort as Markdown: headline, subjects, near misses, flags, items, placement, bad sheets, notes."""
     s = cohort.summary
-    total = "평균" if s.basis == "subject_mean" else "총점"
+    total = basis_word(s.basis)
     out = [f"# {md(s.exam_name)} ({md(s.exam_name_en)}) — 모의고사 {s.students:,}명", "", f"**{md(headline(s))}**",
            "", f"Pass rule: {md(s.pass_rule)}", "", "## 과목별 분포", "",
            f"| 과목 | 문항 | 평균 % | 중앙 % | {line_text(s.floor_percent)}% 미만 | 과락 | KR-20 | 분포 |",

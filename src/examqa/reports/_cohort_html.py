@@ -22,14 +22,14 @@ from examqa.reports._parts import (
     ring,
     stack,
 )
-from examqa.reports._words import line, percent
+from examqa.reports._words import basis_word, line, percent
 
 if TYPE_CHECKING:  # result types of the stages above: annotations only
     from examqa.cohort import Cohort, CohortSummary, ItemFlag, ItemStats, SubjectDistribution
 
 
 def _outcomes(s: CohortSummary) -> str:
-    total = "평균" if s.basis == "subject_mean" else "총점"
+    total = basis_word(s.basis)
     return stack([("합격", s.passed, GREEN), ("과락만", s.failed_floor_only, ORANGE),
                   (f"{total} 미달만", s.failed_total_only, AMBER), ("과락 + " + total, s.failed_both, RED)], s.students)
 
@@ -226,7 +226,7 @@ def cohort_html(cohort: Cohort) -> str:
             f"<li><b>{esc(b.student or '?')}</b> {esc(b.path or '')}{esc(':' + str(b.line)) if b.line else ''}: "
             f"{esc(b.message)}</li>" for b in s.bad) + "</ul></section>")
     notes = "".join(f"<li>{esc(n)}</li>" for n in s.notes)
-    rule = f"{'평균' if s.basis == 'subject_mean' else '총점'} {line(s.total_percent)}% · 과목 {line(s.floor_percent)}%"
+    rule = f"{basis_word(s.basis)} {line(s.total_percent)}% · 과목 {line(s.floor_percent)}%"
     facts = [("exam", f"{s.exam_name_en} ({s.exam})"), ("edition", s.edition), ("students", f"{s.students:,}"),
              ("items", f"{len(cohort.items):,}"), ("pass rule", rule)]
     if s.placement is not None:

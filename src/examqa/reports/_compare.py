@@ -18,7 +18,17 @@ from typing import TYPE_CHECKING
 
 from examqa.errors import InputError
 from examqa.reports._markdown import bold, md, table
-from examqa.reports._words import basis_word, floor_change, line, pair_state, percent, points, share, word
+from examqa.reports._words import (
+    basis_word,
+    exact_basis,
+    floor_change,
+    line,
+    pair_state,
+    percent,
+    points,
+    share,
+    word,
+)
 
 if TYPE_CHECKING:  # result types of the stages above: annotations only
     from examqa.comparison.models import Comparison, ItemRef, PairComparison, RunScore
@@ -59,14 +69,10 @@ class SubjectLine:
 
 def _exact_totals(pair: PairComparison) -> tuple[Fraction, Fraction] | None:
     """Both runs' totals as the rule reads them, exactly, from the pair's points (None: a basis unknown here)."""
-    t = pair.total
-    if t.basis == "total_points":
-        return share(t.baseline_points, t.max_points), share(t.other_points, t.max_points)
-    if t.basis == "subject_mean" and pair.subjects:
-        n = len(pair.subjects)
-        return (sum((share(s.baseline_points, s.max_points) for s in pair.subjects), Fraction(0)) / n,
-                sum((share(s.other_points, s.max_points) for s in pair.subjects), Fraction(0)) / n)
-    return None
+    t, subjects = pair.total, pair.subjects
+    a = exact_basis(t.basis, t.baseline_points, t.max_points, ((s.baseline_points, s.max_points) for s in subjects))
+    b = exact_basis(t.basis, t.other_points, t.max_points, ((s.other_points, s.max_points) for s in subjects))
+    return None if a is None or b is None else (a, b)
 
 
 def subject_lines(c: Comparison, pair: PairComparison) -> list[SubjectLine]:

@@ -85,7 +85,7 @@ def print_report(report: Report, console: Console) -> None:
                            _styled(row.percent, "bold"), Text(row.line), result, end_section=True)
     console.print(table_)
     if report.run is not None:
-        figures = [f for f in run_figures(report) if not f[0].endswith(" reading")]
+        figures = run_figures(report, readings=False)
         console.print(" · ".join(f"{k} {v}" for k, v in figures), markup=False, highlight=False, emoji=False)
         for reading in reading_lines(report):
             console.print(f"  {reading}", markup=False, highlight=False, emoji=False)
@@ -139,22 +139,25 @@ def to_markdown(report: Report) -> str:
 
 # --------------------------------------------------------------------------------------------- HTML
 
-OUTCOMES = {  # how an item ended → (colour, Korean, English)
-    "correct": ("#1f9d6b", "정답", "correct"), "wrong": ("#d64545", "오답", "wrong"),
-    "blank": ("#c9d0de", "무응답", "blank"), "no_answer": ("#c9d0de", "답 없음", "no answer"),
-    "multiple": ("#f07c2e", "복수 표기", "multiple marks"), "truncated": ("#e0a100", "잘림", "truncated"),
-    "error": ("#1d2433", "오류", "error"),
-}
+def _outcomes() -> dict[str, tuple[str, str, str]]:
+    """How an item ended → (colour, Korean, English), in the palette of :mod:`._parts` — imported here, not
+    at the top, so that a sheet graded at the shell (the table, no HTML) never loads it."""
+    from examqa.reports._parts import AMBER, GREEN, INK, ORANGE, RED
+
+    blank = "#c9d0de"  # no palette colour: lighter than GREY, darker than TRACK
+    return {"correct": (GREEN, "정답", "correct"), "wrong": (RED, "오답", "wrong"),
+            "blank": (blank, "무응답", "blank"), "no_answer": (blank, "답 없음", "no answer"),
+            "multiple": (ORANGE, "복수 표기", "multiple marks"), "truncated": (AMBER, "잘림", "truncated"),
+            "error": (INK, "오류", "error")}
 
 
 def _outcome(item: ItemResult) -> str:
     return item.outcome or item.status
 
 
-def _subject_chart(report: Report) -> str:
+def _subject_chart(report: Report, rows: list[Row]) -> str:
     from examqa.reports._parts import GREEN, INK, RED, Bar, BarChart, BarGroup, Line
 
-    rows = sheet_rows(report)
     groups = []
     for row in rows:
         label = row.name if row.kind != "group" else f"합산 {row.name}"
@@ -173,29 +176,32 @@ def _subject_chart(report: Report) -> str:
 def _items_html(report: Report) -> str:
     from examqa.reports._parts import esc, squares
 
+    outcomes = _outcomes()
     by_subject: dict[str, list[ItemResult]] = {}
     for i in report.items:
         by_subject.setdefault(i.subject, []).append(i)
     rows = []
     for subject, items in by_subject.items():
-        cells = [(OUTCOMES.get(_outcome(i), OUTCOMES["error"])[0],
-                  f"{i.id}: {OUTCOMES.get(_outcome(i), ('', _outcome(i), ''))[1]} — 표기 "
+        cells = [(outcomes.get(_outcome(i), outcomes["error"])[0],
+                  f"{i.id}: {outcomes.get(_outcome(i), ('', _outcome(i), ''))[1]} — 표기 "
                   f"{','.join(map(str, i.marks)) or '—'} · 정답 {','.join(map(str, i.accepted))}") for i in items]
         right = sum(1 for i in items if i.status == "correct")
         rows.append(f'<div class="itemrow"><div><b>{esc(subject)}</b> <small>{right}/{len(items)}</small></div>'
                     f"{squares(cells)}</div>")
     seen = Counter(_outcome(i) for i in report.items)
-    legend = "".join(f'<li><i style="background:{OUTCOMES[k][0]}"></i>{esc(OUTCOMES[k][1])} {esc(OUTCOMES[k][2])} '
-                     f"<b>{seen[k]:,}</b></li>" for k in OUTCOMES if seen.get(k))
+    legend = "".join(f'<li><i style="background:{outcomes[k][0]}"></i>{esc(outcomes[k][1])} {esc(outcomes[k][2])} '
+                     f"<b>{seen[k]:,}</b></li>" for k in outcomes if seen.get(k))
     return f'<ul class="legend row">{legend}</ul>' + "".join(rows)
 
 
 def _item_table(report: Report) -> str:
-    from examqa.reports._parts import Cell, cell, esc, raw
+    from examqa.reports._parts import INK, Cell, cell, esc, raw
     from examqa.reports._parts import table as html_table
 
+    outcomes = _outcomes()
+
     def row(i: ItemResult) -> tuple[list[Cell], str]:
-        colour, ko, en = OUTCOMES.get(_outcome(i), ("#1d2433", _outcome(i), _outcome(i)))
+        colour, ko, en = outcomes.get(_outcome(i), (INK, _outcome(i), _outcome(i)))
         return [cell(i.id, "id"), cell(i.subject), cell(",".join(map(str, i.marks)) or "—", "c"),
                 cell(",".join(map(str, i.accepted)), "c"), cell(_pts(i), "num"),
                 raw(f'<span style="color:{colour};font-weight:600">{esc(ko)}</span> <small>{esc(en)}</small>')], ""
@@ -298,12 +304,12 @@ def to_html(report: Report) -> str:
                            row.kind if row.kind != "subject" else ""))
     subject_table = p.table(["과목 Subject", ("교시", "num"), ("문항", "num"), ("정답", "num"), ("점수", "num"),
                              ("만점", "num"), ("%", "num"), (_floor_head(report), "num"), ("결과", "c")], table_rows)
-    body = [top, p.card(_subject_chart(report), "과목별 점수", f"Subjects · 막대: 득점률 · 빨간 점선: "
+    body = [top, p.card(_subject_chart(report, rows), "과목별 점수", f"Subjects · 막대: 득점률 · 빨간 점선: "
                         f"{line(t.floor_percent)}% 과락선 · 검은 점선: {line(t.threshold_percent)}% 합격선"),
             p.card(subject_table, "과목별 결과", "Subject table")]
     if run is not None:
         counts = Counter(_outcome(i) for i in report.items)
-        parts = [(f"{OUTCOMES[k][1]} {OUTCOMES[k][2]}", counts[k], OUTCOMES[k][0]) for k in OUTCOMES if counts.get(k)]
+        parts = [(f"{ko} {en}", counts[k], colour) for k, (colour, ko, en) in _outcomes().items() if counts.get(k)]
         figures_table = p.table(["", ""], [([p.cell(k), p.cell(v)], "") for k, v in run_figures(report)])
         read = run.generated - run.no_answer - run.truncated
         samples = [("답 읽힘 answered", max(read, 0), p.GREEN), ("답 없음 no answer", run.no_answer, p.GREY),

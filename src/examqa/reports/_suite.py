@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from examqa.reports._markdown import md, table
-from examqa.reports._words import decision_word, exact_total, line, pair_state, percent, share, word
+from examqa.reports._words import decision_word, line, pair_state, percent, share, total_percent, word
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -74,8 +74,7 @@ def _exact_margin(result: Report, name: str) -> Fraction | None:
 def _line(row: SuiteRow, result: Report | None) -> SuiteLine:
     if result is not None:
         t = result.total
-        exact = exact_total(result)
-        shown = percent(t.percent if exact is None else exact, t.threshold_percent, reaches=t.passed)
+        shown = total_percent(result)
         threshold, floor = line(t.threshold_percent), line(t.floor_percent)
     else:  # a suite report without its runs' reports: the rounded figure, and the verdict's side
         shown, threshold, floor = percent(row.percent), "60", "40"

@@ -8,6 +8,7 @@ the wrong side of the line it is compared with.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -108,19 +109,26 @@ def share(part: Fraction, whole: Fraction) -> Fraction:
     return part * HUNDRED / whole if whole else Fraction(0)
 
 
-def exact_total(report: Report) -> Fraction | None:
-    """The total as the pass rule reads it, exactly (the report's ``percent`` is rounded for the JSON).
-
-    ``total_points``: total points ÷ maximum. ``subject_mean``: the mean of the graded subjects' percents.
-    None for a basis this module does not know (its renderers then fall back on the rounded figure and the
-    verdict's side).
-    """
-    t = report.total
-    if t.basis == "total_points":
-        return share(t.points, t.max_points)
-    if t.basis == "subject_mean" and report.subjects:
-        return sum((share(s.points, s.max_points) for s in report.subjects), Fraction(0)) / len(report.subjects)
+def exact_basis(basis: str, points: Fraction, max_points: Fraction,
+                subjects: Iterable[tuple[Fraction, Fraction]]) -> Fraction | None:
+    """A total as the pass rule reads it, exactly, from points: ``total_points``: ``points`` ÷ ``max_points``;
+    ``subject_mean``: the mean of the ``subjects``' percents, each (points, maximum). None for a basis this
+    module does not know, or a mean of no subjects (the renderers then fall back on the rounded figure and
+    the verdict's side)."""
+    if basis == "total_points":
+        return share(points, max_points)
+    if basis == "subject_mean":
+        shares = [share(got, most) for got, most in subjects]
+        if shares:
+            return sum(shares, Fraction(0)) / len(shares)
     return None
+
+
+def exact_total(report: Report) -> Fraction | None:
+    """The total as the pass rule reads it, exactly (the report's ``percent`` is rounded for the JSON):
+    :func:`exact_basis` on the report's total and graded subjects."""
+    t = report.total
+    return exact_basis(t.basis, t.points, t.max_points, ((s.points, s.max_points) for s in report.subjects))
 
 
 def total_line_points(report: Report) -> Fraction | None:
@@ -252,8 +260,8 @@ def run_mode(run: RunSummary) -> str:
     return mode_word(run.reasoning, run.mode)
 
 
-def reading_lines(report: Report) -> list[str]:
-    """One line per extra reading of a run (``--protocol kmmlu-pro``: the paper's regex), in words."""
+def _readings(report: Report) -> list[tuple[str, str]]:
+    """Each extra reading of a run as (its name, what it read, in words)."""
     if report.run is None:
         return []
     t = report.total
@@ -261,14 +269,21 @@ def reading_lines(report: Report) -> list[str]:
     for name, r in report.run.readings.items():
         said = decision_word(r.decision) if r.decision else word(r.passed)
         paper = "" if r.paper_passed is None else f" (paper's rule: {word(r.paper_passed)})"
-        out.append(f"{name} reading: {r.correct}/{r.items} items right ({r.accuracy:.1f}%), total "
-                   f"{percent(r.percent, t.threshold_percent, reaches=True if r.passed else None)}% → {said}{paper}; "
-                   f"reads {r.disagreements} sample(s) differently from examqa")
+        out.append((name, f"{r.correct}/{r.items} items right ({r.accuracy:.1f}%), total "
+                          f"{percent(r.percent, t.threshold_percent, reaches=True if r.passed else None)}% → {said}"
+                          f"{paper}; reads {r.disagreements} sample(s) differently from examqa"))
     return out
 
 
-def run_figures(report: Report) -> list[tuple[str, str]]:
-    """A run's figures as (label, value) pairs: the Markdown table, the HTML table and the terminal agree."""
+def reading_lines(report: Report) -> list[str]:
+    """One line per extra reading of a run (``--protocol kmmlu-pro``: the paper's regex), in words."""
+    return [f"{name} reading: {text}" for name, text in _readings(report)]
+
+
+def run_figures(report: Report, *, readings: bool = True) -> list[tuple[str, str]]:
+    """A run's figures as (label, value) pairs: the Markdown table, the HTML table and the terminal agree.
+    ``readings=False`` leaves out the extra readings (``NAME reading``), for a caller that writes them as
+    :func:`reading_lines`."""
     r = report.run
     if r is None:
         return []
@@ -288,8 +303,8 @@ def run_figures(report: Report) -> list[tuple[str, str]]:
     if r.cost is not None:
         per = f", {r.cost_per_pass:.4f} per passed exam" if r.cost_per_pass is not None else ""
         out.append(("cost", f"{r.cost:.4f} {r.currency or ''}".rstrip() + per))
-    out += [(line_.split(" reading: ")[0] + " reading", line_.split(" reading: ")[1])
-            for line_ in reading_lines(report)]
+    if readings:
+        out += [(f"{name} reading", text) for name, text in _readings(report)]
     return out
 
 
