@@ -6,11 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
 from examqa.cli._common import emit_json, out_console
+
+if TYPE_CHECKING:
+    from examqa.exams import Blueprint
 
 
 def configure_exams(parser: argparse.ArgumentParser) -> None:
@@ -131,9 +134,9 @@ def rule_summary(bp: Any) -> str:
     return ", ".join(lines)
 
 
-def _cite(bp: Any, source: str | None) -> str:
+def _cite(bp: Blueprint, source: str | None) -> str:
     """``[title <url>]`` of a source id, or ``[no source]``."""
-    src = next((x for x in bp.sources if x.id == source), None)
+    src = bp.source(source)
     if src is None:
         return "[no source]"
     return f"[{src.title}{' <' + src.url + '>' if src.url else ''}{'' if src.verified else ', unverified'}]"
