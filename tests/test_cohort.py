@@ -8,6 +8,7 @@ paper are brute-forced here again.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from fractions import Fraction
 from itertools import combinations
@@ -268,6 +269,17 @@ def test_every_licence_cohort_on_its_sample_paper_matches_each_sheet_alone(exam:
     else:
         assert decisions <= {"pass", "fail", "cut_unpublished"}
         assert cohort.summary.undecided == sum(d == "cut_unpublished" for d in (r.decision for r in reports.values()))
+    # the CSV and the page name each student's decision in the words every report uses
+    from examqa.reports import cohort_csv, cohort_html
+
+    words = {"pass": ("PASS", "합격"), "fail": ("FAIL", "불합격"), "cut_unpublished": ("ELIGIBLE", "판정 보류"),
+             "part_only": ("UNDECIDABLE", "판정 불가")}
+    rows = {line.split(",")[0]: line.split(",")[1] for line in cohort_csv(cohort).splitlines()[1:]}
+    page = cohort_html(cohort)
+    for name, report in reports.items():
+        english, korean = words[report.decision]
+        assert rows[name] == english, name
+        assert re.search(rf"<tr><td>{name}</td><td><span[^>]*>{korean}</span>", page), (name, korean)
     # the per-student JSON is the sheet's own report, less the items
     first = students[0][0]
     assert cohort.student_json(first) == {"student": first,

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from examqa.exams.scoring import format_points as num
 from examqa.reports._markdown import md
-from examqa.reports._words import basis_word, percent
+from examqa.reports._words import basis_word, decision_word, percent
 from examqa.reports._words import line as line_text
 
 if TYPE_CHECKING:  # result types of the stages above: annotations only
@@ -192,8 +192,7 @@ def cohort_csv(cohort: Cohort) -> str:
         "student", "passed", "failed_by", "percent", "total_points", *(f"points:{n}" for n in subjects),
         "to_pass", *(f"to_pass:{n}" for n in subjects))])
     t = cohort.table()
-    words = {"pass": "PASS", "fail": "FAIL", "cut_unpublished": "ELIGIBLE", "part_only": "UNDECIDED"}
-    columns = [t.student, [words[d] for d in t.decision], t.failed_by, [f"{x:g}" for x in t.percent],
+    columns = [t.student, [decision_word(d) for d in t.decision], t.failed_by, [f"{x:g}" for x in t.percent],
                t.total_points, *(t.points[n] for n in subjects), [str(k) if k >= 0 else "" for k in t.to_pass],
                *([str(k) if need >= 0 else "" for k, need in zip(t.to_pass_by[n], t.to_pass, strict=True)]
                  for n in subjects)]

@@ -22,7 +22,7 @@ from examqa.reports._parts import (
     ring,
     stack,
 )
-from examqa.reports._words import basis_word, line, percent
+from examqa.reports._words import basis_word, decision_word_ko, line, percent
 
 if TYPE_CHECKING:  # result types of the stages above: annotations only
     from examqa.cohort import Cohort, CohortSummary, ItemFlag, ItemStats, SubjectDistribution
@@ -190,8 +190,9 @@ def _students(cohort: Cohort) -> str:
     t = cohort.table()
     rows = []
     for r, name in enumerate(t.student):
+        undecided = t.decision[r] in ("cut_unpublished", "part_only")
         verdict = ('<span class="pass">합격</span>' if t.passed[r] else
-                   '<span>판정 불가</span>' if t.decision[r] in ("cut_unpublished", "part_only") else
+                   f'<span>{decision_word_ko(t.decision[r])}</span>' if undecided else
                    '<span class="fail">불합격</span>')
         need = ""
         if not t.passed[r] and t.to_pass[r] > 0:

@@ -57,6 +57,11 @@ def decision_word(decision: str) -> str:
     return DECISION_WORDS.get(decision, "불합격 FAIL").split()[-1]
 
 
+def decision_word_ko(decision: str) -> str:
+    """``합격``, ``불합격``, ``판정 보류`` or ``판정 불가``."""
+    return " ".join(DECISION_WORDS.get(decision, "불합격 FAIL").split()[:-1])
+
+
 def decision_state(report: Report) -> bool | None:
     """For a badge: True for a PASS, False for a FAIL, None when the law's verdict is not decided."""
     return report.passed if report.decided else None
