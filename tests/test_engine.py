@@ -67,17 +67,7 @@ def test_majority_vote_and_ties() -> None:
 
 
 def _brute_force_pass_probability(exam: str, questions: list[Question], p: dict[str, float]) -> float:
-    entry = get_exam(exam)
-    total = 0.0
-    for outcome in itertools.product([False, True], repeat=len(questions)):
-        weight = 1.0
-        marks: dict[str, tuple[int, ...]] = {}
-        for q, ok in zip(questions, outcome, strict=True):
-            weight *= p[q.id] if ok else 1 - p[q.id]
-            marks[q.id] = (min(q.accepted),) if ok else ()
-        if weight and score(entry.blueprint, questions, marks).passed:
-            total += weight
-    return total
+    return _brute_force_rule(get_exam(exam).blueprint, questions, p)
 
 
 @settings(max_examples=25, deadline=None)
